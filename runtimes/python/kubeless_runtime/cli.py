@@ -1,0 +1,103 @@
+"""The command line: settings, loading the function, binding the socket, then the supervisor.
+
+Each start-up failure ends here with one line on stderr and the exit code CONTRACT §1.3 gives it:
+2 for bad flags or settings, 1 for everything about the function itself (and for a port that
+cannot be bound).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import sys
+from collections.abc import Sequence
+
+from .settings import Settings, SettingsError, UsageExit, load_settings
+
+BACKLOG = 2048
+
+
+def unbuffer_stdio() -> None:
+    """Make the function's prints reach stdout/stderr as they happen, as PYTHONUNBUFFERED would.
+
+    Line buffering is not enough (a `print(..., end="")` would wait), so the streams are rebuilt
+    over the raw file descriptors with write-through, which is what `python -u` does.
+    """
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        stream = getattr(sys, name)
+        if stream is None or not isinstance(getattr(stream, "buffer", None), io.BufferedWriter):
+            continue  # already unbuffered (python -u), or replaced by someone who knows better
+        try:
+            stream.flush()
+            raw = io.FileIO(fd, "w", closefd=False)
+        except (OSError, ValueError):
+            continue
+        setattr(
+            sys,
+            name,
+            io.TextIOWrapper(raw, encoding=stream.encoding, errors=stream.errors, write_through=True),
+        )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before any worker exists so that all of them share it."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(BACKLOG)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _fail(settings: Settings | SettingsError | None, reason: str, details: str = "") -> None:
+    handler = getattr(settings, "handler", None)
+    source = getattr(settings, "source", None)
+    if handler and source:
+        line = f"error: cannot load handler {handler} from {source}: {reason}"
+    else:
+        line = f"error: {reason}"
+    sys.stderr.write(line + "\n" + details)
+    sys.stderr.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    unbuffer_stdio()
+    try:
+        settings = load_settings(sys.argv[1:] if argv is None else argv)
+    except UsageExit:
+        return 0
+    except SettingsError as exc:
+        _fail(exc, str(exc))
+        return 2
+
+    from .loader import LoadError, load_function  # imports the server stack: only once we need it
+
+    try:
+        loaded = load_function(settings)
+    except LoadError as exc:
+        _fail(settings, exc.reason, exc.details)
+        return exc.exit_code
+
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as exc:
+        _fail(settings, f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+        return 1
+
+    host, port = sock.getsockname()[:2]
+    workers = f"{settings.workers} worker{'s' if settings.workers != 1 else ''}"
+    sys.stderr.write(
+        f"kubeless-runtime: serving {settings.handler} from {loaded.file} on http://{host}:{port} "
+        f"(pid {os.getpid()}, {workers}, {settings.threads} threads each, timeout {settings.timeout:g} s)\n"
+    )
+
+    from .supervisor import Supervisor
+
+    return Supervisor(settings, loaded, sock).run()

@@ -1,0 +1,181 @@
+"""One worker process: uvicorn (uvloop + httptools) serving the function app on the inherited socket.
+
+A worker is forked from the supervisor, which has already imported the function and bound the
+socket, so it is serving within milliseconds. It tells the supervisor two things through a pipe:
+a heartbeat byte from its event loop every `HEARTBEAT_INTERVAL` seconds (silence means the loop
+is frozen), and `REPLACE_ME` when a timed-out thread cannot be stopped. Shutdown is uvicorn's own:
+on SIGTERM it stops accepting, lets calls in flight finish for up to FUNC_GRACE_PERIOD, closes
+idle connections and returns; the worker then leaves with `os._exit`, because interpreter exit
+would join the thread pool and wait forever for a thread stuck in C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import os
+import signal
+import socket
+import sys
+import traceback
+from typing import NoReturn
+
+import uvicorn
+import uvloop
+
+from .accesslog import AccessLog
+from .app import FunctionApp
+from .invoker import Invoker
+from .loader import LoadedFunction
+from .metrics import Board, Metrics
+from .settings import Settings
+
+HEARTBEAT_INTERVAL = 0.5
+HEARTBEAT = b"."
+REPLACE_ME = b"R"
+
+_PR_SET_PDEATHSIG = 1
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD}
+_stop_requested: list[int] = []
+
+
+def _remember_stop(signum: int, frame: object) -> None:
+    _stop_requested.append(signum)
+
+
+class _DropExpectedCut(logging.Filter):
+    """A response cut at the deadline is intended (CONTRACT §5); the app logs it with its event id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("ASGI callable returned without completing response")
+
+
+def _configure_uvicorn_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("uvicorn %(levelname)s: %(message)s"))
+    handler.addFilter(_DropExpectedCut())
+    logger = logging.getLogger("uvicorn")
+    logger.handlers = [handler]
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+
+
+def _die_with_supervisor(supervisor_pid: int) -> None:
+    """Ask Linux to kill this worker if the supervisor dies, so no orphan keeps the port."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the heartbeat pipe's EPIPE still stops us
+        pass
+    if os.getppid() != supervisor_pid:  # it died before prctl took effect
+        os._exit(1)
+
+
+class _Pipe:
+    """The worker's end of the pipe to the supervisor."""
+
+    def __init__(self, fd: int, server: uvicorn.Server, metrics: Metrics) -> None:
+        self.fd = fd
+        self.server = server
+        self.metrics = metrics
+        self.asked_replacement = False
+        os.set_blocking(fd, False)
+
+    def write(self, data: bytes) -> None:
+        try:
+            os.write(self.fd, data)
+        except BlockingIOError:  # the supervisor is behind on reading; it will catch up
+            pass
+        except BrokenPipeError:  # the supervisor is gone: stop serving
+            self.server.should_exit = True
+
+    def heartbeat(self) -> None:
+        if _stop_requested and not self.server.should_exit:  # a signal met none of uvicorn's handlers
+            self.server.should_exit = True
+        self.metrics.publish()  # first, so the supervisor never folds in numbers older than a beat
+        self.write(HEARTBEAT)
+        asyncio.get_running_loop().call_later(HEARTBEAT_INTERVAL, self.heartbeat)
+
+    def ask_replacement(self) -> None:
+        if self.asked_replacement:
+            return
+        self.asked_replacement = True
+        sys.stderr.write(
+            f"error: worker {os.getpid()}: a timed-out call did not stop (blocked in C); "
+            "a new worker takes over and this one drains and exits\n"
+        )
+        self.write(REPLACE_ME)
+
+
+def run_worker(
+    settings: Settings,
+    loaded: LoadedFunction,
+    sock: socket.socket,
+    pipe_fd: int,
+    supervisor_pid: int,
+    board: Board | None,
+    slot: int,
+) -> NoReturn:
+    """The body of a forked worker process. Never returns."""
+    code = 1
+    try:
+        try:
+            os.setpgid(0, 0)  # a terminal's Ctrl+C reaches the supervisor only; it forwards a SIGTERM
+        except OSError:
+            pass
+        _die_with_supervisor(supervisor_pid)
+        # Until uvicorn installs its own handlers, a stop signal is only remembered (the supervisor
+        # blocked signals across the fork, so none is lost). uvicorn restores these handlers when
+        # it returns and re-raises the signal it got: remembering it again is harmless.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _remember_stop)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        _configure_uvicorn_logging()
+        loop = uvloop.new_event_loop()
+        asyncio.set_event_loop(loop)
+        code = loop.run_until_complete(_serve(settings, loaded, sock, pipe_fd, board, slot))
+    except BaseException:  # noqa: BLE001 - whatever happens, report it and leave through os._exit
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: S110
+                pass
+        os._exit(code)
+
+
+async def _serve(
+    settings: Settings, loaded: LoadedFunction, sock: socket.socket, pipe_fd: int, board: Board | None, slot: int
+) -> int:
+    config = uvicorn.Config(
+        app=lambda scope, receive, send: None,  # replaced below, once the server exists
+        http="httptools",
+        ws="none",
+        lifespan="off",
+        interface="asgi3",
+        log_config=None,
+        access_log=False,  # ours is written by the app, in Apache combined format
+        proxy_headers=False,
+        timeout_graceful_shutdown=settings.grace_period,  # type: ignore[arg-type]
+    )
+    server = uvicorn.Server(config)
+    metrics = Metrics(board=board if slot >= 0 else None, slot=slot)
+    pipe = _Pipe(pipe_fd, server, metrics)
+    invoker = Invoker(settings.threads, on_stuck=pipe.ask_replacement)
+    access_log = AccessLog() if settings.access_log else None
+    config.app = FunctionApp(settings, loaded, invoker, metrics, access_log)
+    pipe.heartbeat()
+    if _stop_requested:  # told to stop before uvicorn was listening for it
+        server.should_exit = True
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        metrics.publish()
+        if access_log is not None:
+            access_log.flush()
+    # Leave now rather than unwinding the loop: tearing it down would wait on async generators
+    # and threads of calls that are past their deadline. run_worker flushes and calls os._exit.
+    return 0

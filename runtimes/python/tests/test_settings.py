@@ -1,0 +1,72 @@
+"""Settings from flags and environment: defaults, precedence and the errors that exit 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from kubeless_runtime.settings import DEFAULT_BODY_LIMIT, SettingsError, load_settings
+
+CLI = ["--from-file", "/tmp/f.py", "--handler", "test.hello"]
+
+
+def test_defaults_in_cli_mode() -> None:
+    s = load_settings(CLI, {})
+    assert (s.module_name, s.function_name, s.source, s.cli_mode) == ("test", "hello", "/tmp/f.py", True)
+    assert (s.port, s.host, s.timeout, s.threads, s.workers, s.grace_period) == (8080, "0.0.0.0", 180.0, 40, 1, 25.0)
+    assert s.body_limit == DEFAULT_BODY_LIMIT and s.cors_origins == frozenset({"*"}) and s.access_log
+    assert s.memory_limit is None and s.runtime.startswith("python3.")
+
+
+def test_container_mode_reads_the_kubeless_environment() -> None:
+    s = load_settings([], {"MOD_NAME": "mod", "FUNC_HANDLER": "fn", "KUBELESS_FUNC_DIR": "/fns", "FUNC_PORT": "9000"})
+    assert (s.source, s.handler, s.port, s.cli_mode) == ("/fns/mod.py", "mod.fn", 9000, False)
+
+
+def test_flags_win_over_the_environment() -> None:
+    s = load_settings([*CLI, "--port", "1234", "--timeout", "2.5", "--host", "127.0.0.1"],
+                      {"FUNC_PORT": "9", "FUNC_TIMEOUT": "9", "FUNC_HOST": "::"})
+    assert (s.port, s.timeout, s.host) == (1234, 2.5, "127.0.0.1")
+
+
+def test_the_handler_splits_at_the_last_dot() -> None:
+    with pytest.raises(SettingsError):
+        load_settings(["--from-file", "x.py", "--handler", "pkg.mod.fn"], {})  # MODULE must be plain
+    with pytest.raises(SettingsError):
+        load_settings(["--from-file", "x.py", "--handler", "nodot"], {})
+
+
+def test_body_limit_variables() -> None:
+    assert load_settings(CLI, {"REQ_MB_LIMIT": "2"}).body_limit == 2_000_000
+    assert load_settings(CLI, {"REQ_MB_LIMIT": "2", "FUNC_MEMFILE_MAX": "10"}).body_limit == 10
+
+
+def test_cors_settings() -> None:
+    assert load_settings(CLI, {"FUNC_CORS_ORIGINS": "off"}).cors_origins is None
+    assert load_settings(CLI, {"FUNC_CORS_ORIGINS": "https://a, https://b"}).cors_origins == {"https://a", "https://b"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "words"),
+    [
+        (CLI, {"FUNC_PORT": "http"}, "FUNC_PORT must be an integer"),
+        ([*CLI, "--port", "70000"], {}, "--port must be at least 0 and at most 65535"),
+        (CLI, {"FUNC_TIMEOUT": "-1"}, "FUNC_TIMEOUT must be at least 0"),
+        (CLI, {"FUNC_TIMEOUT": "0"}, "FUNC_TIMEOUT must be greater than 0"),
+        (CLI, {"FUNC_THREADS": "0"}, "FUNC_THREADS must be at least 1"),
+        (CLI, {"FUNC_ACCESS_LOG": "maybe"}, "FUNC_ACCESS_LOG must be 'on' or 'off'"),
+        ([*CLI, "--bogus"], {}, "unknown argument '--bogus'"),
+        (["--from-file", "x.py"], {}, "--handler MODULE.FUNCTION is required"),
+        ([], {}, "MOD_NAME and FUNC_HANDLER must be set"),
+    ],
+)
+def test_bad_values_are_one_readable_error(argv: list[str], env: dict[str, str], words: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(argv, env)
+    assert words in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_error_after_the_handler_is_known_names_it() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(CLI, {"FUNC_PORT": "x"})
+    assert (caught.value.handler, caught.value.source) == ("test.hello", "/tmp/f.py")
