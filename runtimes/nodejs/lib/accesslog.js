@@ -1,0 +1,102 @@
+'use strict';
+// The Apache combined access log on stdout (CONTRACT §7), as Kubeless's morgan wrote it. Lines are
+// gathered and written every FLUSH_MS (or at once past FLUSH_BYTES): a write per request would
+// cost a system call each, as stdout to a pipe or file is synchronous in Node.
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f]/;
+
+const FLUSH_MS = 20;
+const BUFFER_BYTES = 64 * 1024;
+
+// Each line is encoded into this buffer at once: strings kept until the flush would survive
+// garbage collections and be flattened at the write, which costs several times more.
+let buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+let used = 0;
+let scheduled = false;
+let stampSecond = -1;
+let stamp = '';
+
+function pad(n) {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** `[26/Nov/2026:17:40:00 +0000]`, made once per second. */
+function timestamp(nowMs) {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== stampSecond) {
+    const d = new Date(second * 1000);
+    stamp = `[${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000]`;
+    stampSecond = second;
+  }
+  return stamp;
+}
+
+function escape(text) {
+  if (!NEEDS_ESCAPE.test(text)) return text;
+  return text.replace(/["\\\x00-\x1f\x7f]/g, (c) => (c === '"' || c === '\\' ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+function flush() {
+  scheduled = false;
+  if (used === 0) return;
+  const full = buffer.subarray(0, used);
+  buffer = Buffer.allocUnsafe(BUFFER_BYTES); // the stream may still hold the old one
+  used = 0;
+  process.stdout.write(full);
+}
+
+/** Writes what is gathered now; for exit paths. */
+function flushNow() {
+  if (used === 0) return;
+  try {
+    require('node:fs').writeSync(1, buffer, 0, used);
+  } catch {
+    // stdout gone: nothing left to tell
+  }
+  used = 0;
+}
+
+/**
+ * Node hands request lines and headers over as latin1 strings (one char per byte): written back
+ * as latin1, the log shows the bytes the client sent.
+ */
+function append(line) {
+  if (used + line.length > BUFFER_BYTES) {
+    flush();
+    if (line.length > BUFFER_BYTES) {
+      process.stdout.write(Buffer.from(line, 'latin1'));
+      return;
+    }
+  }
+  used += buffer.write(line, used, 'latin1');
+  if (!scheduled) {
+    scheduled = true;
+    setTimeout(flush, FLUSH_MS);
+  }
+}
+
+const kPrefix = Symbol('logPrefix');
+
+/**
+ * Logs one answered request, stamped with `whenMs` (when it arrived, as Apache's %t). `bytes` is
+ * the body size when known (else the response's Content-Length header, else `-`).
+ */
+function logRequest(req, res, bytes, whenMs = Date.now()) {
+  const headers = req.headers;
+  let size = bytes;
+  if (size === undefined) {
+    const header = res.getHeader('content-length');
+    size = header === undefined ? '-' : header;
+  } else if (size === 0) {
+    size = '-';
+  }
+  const socket = req.socket;
+  let prefix = socket[kPrefix];
+  if (prefix === undefined) prefix = socket[kPrefix] = `${socket.remoteAddress || '-'} - - `;
+  const referer = headers.referer;
+  const agent = headers['user-agent'];
+  append(`${prefix}${timestamp(whenMs)} "${req.method} ${escape(req.url)} HTTP/${req.httpVersion}" ${res.statusCode} ${size} "${referer === undefined ? '-' : escape(referer)}" "${agent === undefined ? '-' : escape(agent)}"\n`);
+}
+
+module.exports = { logRequest, flushNow };

@@ -1,0 +1,152 @@
+'use strict';
+// The Express helpers Kubeless functions used on `event.extensions.request/response`
+// (CONTRACT §3), as subclasses of Node's own request/response classes: the server creates these
+// directly, so the helpers cost nothing per request until a function calls one.
+
+const http = require('node:http');
+const querystring = require('node:querystring');
+const typeis = require('type-is');
+const mime = require('mime-types');
+
+const kQuery = Symbol('query');
+
+class Request extends http.IncomingMessage {
+  // `body`: the raw body as a Buffer, set by the server before the call (not for multipart,
+  // whose stream is left to the function). Not initialised here: the constructor runs for every
+  // request, probes included.
+
+  /** Express's alias kept for webhook-signature code. */
+  get rawBody() {
+    return this.body;
+  }
+
+  /** Header value by case-insensitive name (`Referer` and `Referrer` are one). */
+  get(name) {
+    const lower = String(name).toLowerCase();
+    if (lower === 'referer' || lower === 'referrer') return this.headers.referer || this.headers.referrer;
+    return this.headers[lower];
+  }
+
+  header(name) {
+    return this.get(name);
+  }
+
+  /** The matching type of the request's Content-Type, `false`, or `null` without a body (type-is). */
+  is(...types) {
+    return typeis(this, types.flat());
+  }
+
+  /** The query string as an object (repeated keys become arrays), parsed on first use. */
+  get query() {
+    if (this[kQuery] === undefined) {
+      const at = this.url.indexOf('?');
+      this[kQuery] = at === -1 ? {} : { ...querystring.parse(this.url.slice(at + 1)) };
+    }
+    return this[kQuery];
+  }
+
+  get path() {
+    const at = this.url.indexOf('?');
+    return at === -1 ? this.url : this.url.slice(0, at);
+  }
+
+  get hostname() {
+    const host = this.headers.host || '';
+    return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+  }
+
+  get ip() {
+    return this.socket?.remoteAddress;
+  }
+
+  get protocol() {
+    return this.socket?.encrypted ? 'https' : 'http';
+  }
+}
+
+/** Express's res.set rule: a text-ish Content-Type without a charset gets mime-types' charset. */
+function withCharset(value) {
+  const text = String(value);
+  if (/;\s*charset\s*=/i.test(text)) return text;
+  const charset = mime.charset(text.split(';')[0]);
+  return charset ? `${text}; charset=${charset.toLowerCase()}` : text;
+}
+
+class Response extends http.ServerResponse {
+  status(code) {
+    this.statusCode = code;
+    return this;
+  }
+
+  set(field, value) {
+    if (field !== null && typeof field === 'object') {
+      for (const [name, val] of Object.entries(field)) this.set(name, val);
+      return this;
+    }
+    let val = Array.isArray(value) ? value.map(String) : String(value);
+    if (String(field).toLowerCase() === 'content-type') {
+      if (Array.isArray(val)) throw new TypeError('Content-Type cannot be set to an Array');
+      val = withCharset(val);
+    }
+    this.setHeader(field, val);
+    return this;
+  }
+
+  header(field, value) {
+    return this.set(field, value);
+  }
+
+  get(field) {
+    return this.getHeader(field);
+  }
+
+  /** Content-Type from a full type or an extension-like name (`json`, `html`, `.txt`). */
+  type(type) {
+    const full = String(type).includes('/') ? String(type) : (mime.lookup(String(type)) || 'application/octet-stream');
+    return this.set('Content-Type', full);
+  }
+
+  contentType(type) {
+    return this.type(type);
+  }
+
+  /** Express's res.send: string → text/html, Buffer → octet-stream, other values → JSON. */
+  send(body) {
+    let chunk = body;
+    if (chunk === undefined || chunk === null) {
+      chunk = '';
+    } else if (typeof chunk === 'string') {
+      if (!this.hasHeader('content-type')) this.setHeader('Content-Type', 'text/html; charset=utf-8');
+    } else if (Buffer.isBuffer(chunk) || chunk instanceof Uint8Array) {
+      if (!this.hasHeader('content-type')) this.setHeader('Content-Type', 'application/octet-stream');
+    } else {
+      return this.json(chunk);
+    }
+    this.end(chunk);
+    return this;
+  }
+
+  json(value) {
+    const text = JSON.stringify(value);
+    if (!this.hasHeader('content-type')) this.setHeader('Content-Type', 'application/json; charset=utf-8');
+    this.end(text === undefined ? '' : text);
+    return this;
+  }
+
+  sendStatus(code) {
+    this.statusCode = code;
+    this.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    this.end(http.STATUS_CODES[code] || String(code));
+    return this;
+  }
+
+  redirect(statusOrUrl, maybeUrl) {
+    const [code, url] = maybeUrl === undefined ? [302, statusOrUrl] : [statusOrUrl, maybeUrl];
+    this.statusCode = code;
+    this.setHeader('Location', encodeURI(String(url)));
+    this.end();
+    return this;
+  }
+}
+
+module.exports = { Request, Response };
