@@ -1,0 +1,107 @@
+"""CONTRACT §8: SIGTERM/SIGINT drain in-flight calls, refuse new connections, exit 0; grace bound."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import threading
+import time
+
+import httpx
+import pytest
+
+from harness import port_open
+
+
+def call_in_background(server, seconds: float) -> tuple[threading.Thread, list]:
+    result: list = []
+
+    def run() -> None:
+        try:
+            result.append(httpx.post(server.url + "/", headers={"x-seconds": str(seconds)}, timeout=30))
+        except httpx.HTTPError as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result
+
+
+def refused_within(server, seconds: float) -> float:
+    start = time.monotonic()
+    while port_open(server.port, timeout=0.2):
+        if time.monotonic() - start > seconds:
+            raise AssertionError(f"still accepting connections {seconds} s after the signal")
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_drains_in_flight_calls(serve, sig):
+    server = serve("shutdown", "slow")
+    thread, result = call_in_background(server, 1.5)
+    time.sleep(0.4)  # the call is running
+    signalled = time.monotonic()
+    server.signal(sig)
+    refused_within(server, 0.5)
+    thread.join(10)
+    assert result and isinstance(result[0], httpx.Response), result
+    assert (result[0].status_code, result[0].text) == (200, "done after 1.5")
+    code = server.wait(5)
+    assert code == 0
+    assert time.monotonic() - signalled < 1.5 + 1.0
+
+
+@pytest.mark.only("python")
+def test_python_drain_of_a_def_call(serve):
+    server = serve("shutdown", "slow_sync")
+    thread, result = call_in_background(server, 1.5)
+    time.sleep(0.4)
+    server.signal(signal.SIGTERM)
+    refused_within(server, 0.5)
+    thread.join(10)
+    assert (result[0].status_code, result[0].text) == (200, "done after 1.5")
+    assert server.wait(5) == 0
+
+
+def test_idle_runtime_exits_at_once(serve):
+    server = serve("shutdown", "slow")
+    # An idle keep-alive connection must not hold the exit up.
+    with httpx.Client(timeout=5) as client:
+        assert client.post(server.url + "/", headers={"x-seconds": "0"}).status_code == 200
+        start = time.monotonic()
+        server.signal(signal.SIGTERM)
+        assert server.wait(3) == 0
+        assert time.monotonic() - start < 1.5
+
+
+def test_grace_period_bounds_a_long_call(serve):
+    server = serve("shutdown", "slow", env={"FUNC_GRACE_PERIOD": "1"})
+    thread, result = call_in_background(server, 10)
+    time.sleep(0.4)
+    start = time.monotonic()
+    server.signal(signal.SIGTERM)
+    try:
+        server.wait(1 + 2.0)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("runtime still running 3 s after SIGTERM with FUNC_GRACE_PERIOD=1") from None
+    assert time.monotonic() - start >= 0.8, "exited before the grace period (the call was not given its time)"
+    thread.join(10)
+    assert result and not (isinstance(result[0], httpx.Response) and result[0].status_code == 200)
+
+
+def test_second_signal_exits_at_once(serve):
+    server = serve("shutdown", "slow", env={"FUNC_GRACE_PERIOD": "30"})
+    thread, _ = call_in_background(server, 10)
+    time.sleep(0.4)
+    server.signal(signal.SIGTERM)
+    time.sleep(0.5)
+    assert server.alive(), "exited before its in-flight call ended"
+    start = time.monotonic()
+    server.signal(signal.SIGTERM)
+    try:
+        server.wait(1.5)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("a second SIGTERM did not end the runtime at once") from None
+    assert time.monotonic() - start < 1.5
+    thread.join(10)

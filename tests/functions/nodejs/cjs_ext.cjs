@@ -1,0 +1,3 @@
+'use strict';
+// A .cjs file (CommonJS whatever the package type).
+exports.main = () => ({ style: 'cjs extension' });

@@ -1,0 +1,4 @@
+// An ES module with a named export.
+export function main(event) {
+  return { style: 'esm named', data: event.data ?? null };
+}
