@@ -1,0 +1,13 @@
+'use strict';
+// Functions for the image tests (tests/images): who runs them, and a call that takes a while.
+
+module.exports = {
+  whoami: () => ({ uid: process.getuid(), gid: process.getgid(), euid: process.geteuid() }),
+
+  // A call still in flight when `podman stop` arrives; it must be let finish.
+  slow: async (event) => {
+    const seconds = Number(event.extensions.request.query.seconds || 1);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    return 'finished';
+  },
+};
