@@ -53,7 +53,9 @@ function runSupervisor({ config, source }) {
 
   function onExit(worker, code, signal) {
     if (stopping) {
-      if (Object.keys(cluster.workers).length === 0) finish(0);
+      // cluster drops a worker from cluster.workers only once it has both exited and disconnected,
+      // in either order: ask each worker whether it is dead instead of counting the table.
+      if (Object.values(cluster.workers).every((w) => w === worker || w.isDead())) finish(0);
       return;
     }
     if (!worker.listened) {

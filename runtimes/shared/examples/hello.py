@@ -1,0 +1,27 @@
+"""The smallest useful function: greets whoever the request names.
+
+Serve it with:  python -m kubeless_runtime --from-file hello.py --handler hello.main
+Call it with:   curl -d '{"name": "Ada"}' -H 'Content-Type: application/json' localhost:8080
+"""
+
+
+def main(event, context):
+    """A `def` function: runs in the runtime's thread pool."""
+    data = event["data"]
+    name = data.get("name", "world") if isinstance(data, dict) else "world"
+    return f"hello {name}"
+
+
+async def main_async(event, context):
+    """The same as an `async def` function: runs on the event loop."""
+    return main(event, context)
+
+
+def bench(event, context):
+    """What the benchmark serves: the same body as the bare reference apps."""
+    return "hello world"
+
+
+async def bench_async(event, context):
+    """`async def` twin of `bench`, compared with an `async def` Starlette endpoint."""
+    return "hello world"
