@@ -57,6 +57,14 @@ def _user_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
 
 
+TIMEOUT_BODY = b"Timeout while processing the function"
+
+
+def internal_error_body(event_id: str) -> bytes:
+    """The 500 body names the event id so a user can find the traceback in the logs."""
+    return f"Internal Server Error (event-id: {event_id})".encode("utf-8", "replace")
+
+
 class FunctionApp:
     """The ASGI 3 application of one worker."""
 
@@ -318,17 +326,13 @@ class FunctionApp:
         except CallTimeout:
             counters.timeouts += 1
             counters.failures += 1
-            text = b"Timeout while processing the function"
-            await self._send(send, 408, [TEXT_PLAIN], text, cors)
-            return 408, len(text)
+            return await self._send_error(send, 408, TIMEOUT_BODY, cors)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
             counters.failures += 1
             self._log_error(event["event-id"], exc)
-            text = f"Internal Server Error (event-id: {event['event-id']})".encode("utf-8", "replace")
-            await self._send(send, 500, [TEXT_PLAIN], text, cors)
-            return 500, len(text)
+            return await self._send_error(send, 500, internal_error_body(event["event-id"]), cors)
 
         if type(answer) is Reply:
             await self._send(send, answer.status, answer.headers, answer.body, cors)
@@ -421,9 +425,7 @@ class FunctionApp:
             if sent[2]:
                 sys.stderr.write(f"error: event-id={event_id}: the streamed response was cut at the deadline\n")
                 return sent[0], sent[1]
-            text = b"Timeout while processing the function"
-            await self._send(send, 408, [TEXT_PLAIN], text, cors)
-            return 408, len(text)
+            return await self._send_error(send, 408, TIMEOUT_BODY, cors)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -431,10 +433,13 @@ class FunctionApp:
             self._log_error(event_id, exc, "while sending its response")
             if sent[2]:
                 return sent[0], sent[1]
-            text = f"Internal Server Error (event-id: {event_id})".encode("utf-8", "replace")
-            await self._send(send, 500, [TEXT_PLAIN], text, cors)
-            return 500, len(text)
+            return await self._send_error(send, 500, internal_error_body(event_id), cors)
         return sent[0], sent[1]
+
+    async def _send_error(self, send: Send, status: int, body: bytes, cors: Any) -> tuple[int, int]:
+        """One of the contract's one-line error answers; returns what the access log records."""
+        await self._send(send, status, [TEXT_PLAIN], body, cors)
+        return status, len(body)
 
     @staticmethod
     def _log_error(event_id: str, exc: BaseException, where: str = "") -> None:
