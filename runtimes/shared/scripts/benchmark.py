@@ -65,7 +65,7 @@ def cases(selected: set[str]) -> list[Case]:
     def bare_starlette(app: str) -> list[str]:
         return [python, "-m", "uvicorn", f"bare_starlette:{app}", "--app-dir", str(BENCH),
                 "--host", "127.0.0.1", "--port", "{port}", "--loop", "uvloop", "--http", "httptools",
-                "--no-access-log", "--log-level", "warning"]
+                "--no-access-log", "--no-proxy-headers", "--log-level", "warning"]
 
     everything = [
         Case("python-def", ours_python("hello.bench"), bare_starlette("sync_app")),

@@ -3,7 +3,7 @@
 Two apps answer every path with the same body the benchmarked function returns: `sync_app` through
 a `def` endpoint (Starlette runs it in anyio's thread pool, as any Starlette user would get) and
 `async_app` through an `async def` one. Served with the same uvicorn settings as the runtime
-(uvloop, httptools, no access log) so that the ratio measures the runtime, not the server.
+(uvloop, httptools, no access log, no proxy headers) so that the ratio measures the runtime, not the server.
 """
 
 from starlette.applications import Starlette
