@@ -187,29 +187,20 @@ class FunctionApp:
         if declared is not None and declared.isdigit() and int(declared) > self.body_limit:
             await self._error(scope, send, headers, 413, self.too_large_body, cors, close=True)
             return None
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        body: bytes = message.get("body", b"")
-        if not message.get("more_body", False):
-            if len(body) > self.body_limit:
-                await self._error(scope, send, headers, 413, self.too_large_body, cors, close=True)
-                return None
-            return body
-        chunks = [body]
-        size = len(body)
+        chunks: list[bytes] = []
+        size = 0
         while True:
-            if size > self.body_limit:
-                await self._error(scope, send, headers, 413, self.too_large_body, cors, close=True)
-                return None
-            if not message.get("more_body", False):
-                return b"".join(chunks)
             message = await receive()
             if message["type"] != "http.request":
                 return None
             chunk = message.get("body", b"")
-            chunks.append(chunk)
             size += len(chunk)
+            if size > self.body_limit:
+                await self._error(scope, send, headers, 413, self.too_large_body, cors, close=True)
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     # -- the function ----------------------------------------------------------------------------
 
