@@ -5,6 +5,8 @@ Options (see tests/README.md):
   --mode process|container
   --image-python IMG, --image-nodejs IMG   images for container mode
   --podman CMD          the podman binary (container mode)
+  --isolation MODE      FUNC_ISOLATION given to every runtime started (unless a case sets its own);
+                        default: none given, so each runtime's default applies
 
 Markers: `cli_only` (skipped in container mode), `only("python")` / `only("nodejs")`.
 """
@@ -30,6 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--image-python", default=None, help="Python runtime image (container mode)")
     group.addoption("--image-nodejs", default=None, help="Node.js runtime image (container mode)")
     group.addoption("--podman", default="podman", help="podman command (container mode)")
+    group.addoption("--isolation", choices=("auto", "call", "worker"), default=None,
+                    help="FUNC_ISOLATION for every runtime started (a case's own value wins)")
 
 
 def _selected_runtimes(config: pytest.Config) -> list[Runtime]:
@@ -83,6 +87,19 @@ def launcher(pytestconfig: pytest.Config) -> Launcher:
 
 
 @pytest.fixture(scope="session")
+def isolation(pytestconfig: pytest.Config) -> str | None:
+    """The `--isolation` option: the FUNC_ISOLATION every runtime of this run starts with."""
+    return pytestconfig.getoption("--isolation")
+
+
+def _with_isolation(env: Mapping[str, str] | None, isolation: str | None) -> dict[str, str]:
+    env = dict(env or {})
+    if isolation is not None:
+        env.setdefault("FUNC_ISOLATION", isolation)
+    return env
+
+
+@pytest.fixture(scope="session")
 def logs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("runtime-logs")
 
@@ -126,8 +143,8 @@ ServeFactory = Callable[..., Server]
 
 
 @pytest.fixture
-def serve(runtime: Runtime, launcher: Launcher, logs_root: Path,
-          server_pool: ServerPool) -> Iterator[ServeFactory]:
+def serve(runtime: Runtime, launcher: Launcher, logs_root: Path, server_pool: ServerPool,
+          isolation: str | None) -> Iterator[ServeFactory]:
     """`serve(module, function, env=None, args=None, from_file=None, volumes=None, func_dir=None,
     shared=False, ready_timeout=15)` → a ready `Server`.
 
@@ -142,8 +159,8 @@ def serve(runtime: Runtime, launcher: Launcher, logs_root: Path,
                 volumes: Mapping[str, Path] | None = None, func_dir: Path | None = None,
                 shared: bool = False, env_only: bool = False,
                 ready_timeout: float = harness.READY_TIMEOUT) -> Server:
-        launch = Launch(module, function, dict(env or {}), tuple(args or ()), from_file,
-                        dict(volumes or {}), func_dir, env_only)
+        launch = Launch(module, function, _with_isolation(env, isolation), tuple(args or ()),
+                        from_file, dict(volumes or {}), func_dir, env_only)
 
         def start() -> Server:
             return harness.start_server(launcher, runtime, launch, _logdir(logs_root, runtime, launch),
@@ -164,15 +181,16 @@ def serve(runtime: Runtime, launcher: Launcher, logs_root: Path,
 
 
 @pytest.fixture
-def start_fails(runtime: Runtime, launcher: Launcher, logs_root: Path) -> Callable[..., Exit]:
+def start_fails(runtime: Runtime, launcher: Launcher, logs_root: Path,
+                isolation: str | None) -> Callable[..., Exit]:
     """`start_fails(module, function, env=None, args=None, from_file=None, func_dir=None,
     env_only=False)` → `Exit` of a runtime that must refuse to start."""
 
     def factory(module: str | None, function: str | None, env: Mapping[str, str] | None = None,
                 args: Sequence[str] | None = None, from_file: Path | str | None = None,
                 func_dir: Path | None = None, env_only: bool = False, timeout: float = 30.0) -> Exit:
-        launch = Launch(module, function, dict(env or {}), tuple(args or ()), from_file, {},
-                        func_dir, env_only)
+        launch = Launch(module, function, _with_isolation(env, isolation), tuple(args or ()),
+                        from_file, {}, func_dir, env_only)
         return harness.run_to_exit(launcher, runtime, launch, _logdir(logs_root, runtime, launch),
                                    timeout)
 
@@ -186,5 +204,6 @@ def mode(launcher: Launcher) -> str:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     runtimes = ", ".join(f"{rt.name}{' ' + rt.image if rt.image else ''}" for rt in _selected_runtimes(config))
-    return [f"conformance: mode={config.getoption('--mode')} runtimes={runtimes}"]
+    isolation = config.getoption("--isolation") or "each runtime's default"
+    return [f"conformance: mode={config.getoption('--mode')} isolation={isolation} runtimes={runtimes}"]
 
