@@ -32,7 +32,8 @@ async def healthz_while_pending(url: str, count: int) -> tuple[list[httpx.Respon
 
 
 def test_50_async_calls_of_1_s_run_at_once(serve):
-    server = serve("concurrency", "sleep_async")
+    # FUNC_CONCURRENCY bounds the calls of `call` isolation (one executor each): give room for 50.
+    server = serve("concurrency", "sleep_async", env={"FUNC_CONCURRENCY": "60"})
     responses, elapsed, probe = asyncio.run(healthz_while_pending(server.url, 50))
     assert [r.status_code for r in responses] == [200] * 50
     assert elapsed < 2.0, f"50 parallel 1 s calls took {elapsed:.2f} s"

@@ -91,17 +91,81 @@ def test_grace_period_bounds_a_long_call(serve):
 
 
 def test_second_signal_exits_at_once(serve):
+    """A second SIGTERM more than 1 s after the first ends the drain at once, exit 1."""
     server = serve("shutdown", "slow", env={"FUNC_GRACE_PERIOD": "30"})
     thread, _ = call_in_background(server, 10)
     time.sleep(0.4)
     server.signal(signal.SIGTERM)
-    time.sleep(0.5)
+    time.sleep(1.2)
     assert server.alive(), "exited before its in-flight call ended"
     start = time.monotonic()
     server.signal(signal.SIGTERM)
     try:
-        server.wait(1.5)
+        code = server.wait(1.5)
     except subprocess.TimeoutExpired:
         raise AssertionError("a second SIGTERM did not end the runtime at once") from None
     assert time.monotonic() - start < 1.5
+    assert code == 1
     thread.join(10)
+
+
+def test_a_second_sigterm_within_a_second_is_ignored(serve):
+    """Tooling signals the process and its group: the same stop, twice, must not cut the drain."""
+    server = serve("shutdown", "slow", env={"FUNC_GRACE_PERIOD": "30"})
+    thread, result = call_in_background(server, 1.5)
+    time.sleep(0.4)
+    server.signal(signal.SIGTERM)
+    time.sleep(0.1)
+    server.signal(signal.SIGTERM)
+    thread.join(10)
+    assert result and isinstance(result[0], httpx.Response), result
+    assert (result[0].status_code, result[0].text) == (200, "done after 1.5")
+    assert server.wait(5) == 0
+
+
+def test_sigint_twice_exits_at_once(serve):
+    """Ctrl-C twice, however quickly: exit 1 at once."""
+    server = serve("shutdown", "slow", env={"FUNC_GRACE_PERIOD": "30"})
+    thread, _ = call_in_background(server, 10)
+    time.sleep(0.4)
+    server.signal(signal.SIGINT)
+    time.sleep(0.1)
+    start = time.monotonic()
+    server.signal(signal.SIGINT)
+    try:
+        code = server.wait(1.5)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("a second SIGINT did not end the runtime at once") from None
+    assert time.monotonic() - start < 1.5
+    assert code == 1
+    thread.join(10)
+
+
+def test_calls_past_the_grace_period_are_answered_503(serve):
+    """CONTRACT §8: the call still running when the grace period ends gets 503 with its event id,
+    and the whole shutdown ends within FUNC_GRACE_PERIOD + 1 s."""
+    server = serve("shutdown", "slow", env={"FUNC_GRACE_PERIOD": "1"})
+    result: list = []
+
+    def run() -> None:
+        try:
+            result.append(httpx.post(server.url + "/", headers={"x-seconds": "10", "event-id": "grace-1"},
+                                     timeout=30))
+        except httpx.HTTPError as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.5)
+    start = time.monotonic()
+    server.signal(signal.SIGTERM)
+    code = server.wait(5)
+    took = time.monotonic() - start
+    thread.join(10)
+    assert code == 0
+    assert 0.8 <= took <= 1 + 1.0 + 0.3, f"shutdown took {took:.2f} s with FUNC_GRACE_PERIOD=1"
+    assert isinstance(result[0], httpx.Response), result
+    assert result[0].status_code == 503
+    assert result[0].text == "Service Unavailable: the runtime shut down before the call ended (event-id: grace-1)"
+    assert result[0].headers.get("connection", "").lower() == "close"
+    assert "event-id=grace-1" in server.stderr()

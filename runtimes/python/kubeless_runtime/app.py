@@ -12,17 +12,15 @@ used where a function returns one; our own answers are sent directly, which is w
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import sys
 import time
-import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from .accesslog import AccessLog
-from .event import EventTime, FunctionRequest, new_event_id
-from .invoker import CallTimeout, Invoker, TaskExpiry
+from .call import BadJson, decode_json, event_id_of, is_json, log_error, make_event
+from .event import EventTime
+from .invoker import CallTimeout, Invoker
 from .loader import LoadedFunction
 from .metrics import Metrics
 from .responses import TEXT_PLAIN, ConversionError, Reply, Stream, StarletteResponse, convert, is_http_response
@@ -32,32 +30,18 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-_KIND_OTHER, _KIND_JSON = 0, 1
 _PREFLIGHT_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 _CLOSE = (b"connection", b"close")
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _DONE = object()
-
-
-def _content_kind(content_type: bytes) -> int:
-    """JSON for `application/json` and `application/*+json`, whatever the parameters."""
-    media = content_type.split(b";", 1)[0].strip().lower()
-    if media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json")):
-        return _KIND_JSON
-    return _KIND_OTHER
-
-
-def _user_traceback(exc: BaseException) -> str:
-    """The traceback without the runtime's own frames in front of the function's."""
-    tb = exc.__traceback__
-    while tb is not None and (
-        tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR) or "concurrent/futures" in tb.tb_frame.f_code.co_filename
-    ):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
-
+BIG_JSON = 1 << 20  # bytes of JSON body decoded in a thread, off the event loop
 
 TIMEOUT_BODY = b"Timeout while processing the function"
+
+
+async def disconnected(receive: Receive) -> None:
+    """Returns when the client has gone away (the request's body has been read already)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def internal_error_body(event_id: str) -> bytes:
@@ -72,7 +56,7 @@ class FunctionApp:
         self,
         settings: Settings,
         loaded: LoadedFunction,
-        invoker: Invoker,
+        invoker: Invoker | None,
         metrics: Metrics,
         access_log: AccessLog | None,
     ) -> None:
@@ -88,7 +72,9 @@ class FunctionApp:
         self.runtime = settings.runtime
         self.memory_limit = settings.memory_limit
         self.event_time = EventTime()
-        self._kinds: dict[bytes, int] = {}
+        self.timeout_body = TIMEOUT_BODY
+        self.internal_error = internal_error_body
+        self.remote: Any = None  # a RemoteCaller in `call` isolation: calls go to executor processes
 
         self.cors_on = settings.cors_origins is not None
         self.cors_any = settings.cors_origins == frozenset({"*"})
@@ -214,40 +200,23 @@ class FunctionApp:
         if body is None:
             return
 
-        content_type = headers.get(b"content-type")
-        data: Any = body
-        if content_type is not None:
-            kind = self._kinds.get(content_type)
-            if kind is None:
-                kind = _content_kind(content_type)
-                if len(self._kinds) < 256:
-                    self._kinds[content_type] = kind
-            if kind == _KIND_JSON:
-                if body:
-                    try:
-                        data = json.loads(body)
-                    except (ValueError, RecursionError) as exc:
-                        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                        text = f"Bad Request: malformed JSON body: {reason}".encode("utf-8", "replace")
-                        await self._error(scope, send, headers, 400, text, cors)
-                        return
-                else:
-                    data = None
+        if self.remote is not None:
+            await self.remote.call(scope, receive, send, headers, body, cors, arrived, now)
+            return
 
-        raw = headers.get(b"event-id")
-        event_id = raw.decode("latin-1") if raw is not None else new_event_id()
-        raw = headers.get(b"event-type")
-        event_type = raw if raw is not None else content_type
-        raw = headers.get(b"event-time")
-        raw_ns = headers.get(b"event-namespace")
-        event = {
-            "data": data,
-            "event-id": event_id,
-            "event-type": event_type.decode("latin-1") if event_type is not None else "",
-            "event-time": raw.decode("latin-1") if raw is not None else self.event_time.format(now),
-            "event-namespace": raw_ns.decode("latin-1") if raw_ns is not None else "http",
-            "extensions": {"request": FunctionRequest(scope, body)},
-        }
+        data: Any = body
+        if is_json(headers.get(b"content-type")):
+            try:
+                if len(body) < BIG_JSON:
+                    data = decode_json(body)
+                else:  # a big body would stall every other request on this loop (and /healthz)
+                    data = await loop.run_in_executor(None, decode_json, body)
+            except BadJson as exc:
+                await self._error(scope, send, headers, 400, exc.text, cors)
+                return
+
+        event_id = event_id_of(headers)
+        event = make_event(scope, headers, body, data, event_id, self.event_time.format(now))
         context = {
             "function-name": self.function_name,
             "timeout": self.timeout,
@@ -265,6 +234,9 @@ class FunctionApp:
         status, size = 500, 0
         try:
             status, size = await self._run(scope, receive, send, event, context, deadline, counters, cors)
+        except asyncio.CancelledError:  # uvicorn ends the calls still running when the grace period is over
+            counters.failures += 1
+            status, size = await self._shut_down_before_the_end(send, event_id, cors)
         finally:
             metrics.in_flight -= 1
             counters.observe(time.perf_counter() - started)
@@ -284,23 +256,13 @@ class FunctionApp:
     ) -> tuple[int, int]:
         """Call the function and send its answer; returns (status, body bytes) for the access log."""
         invoker = self.invoker
+        assert invoker is not None
         try:
             try:
                 if self.is_async_gen:
                     result = self.function(event, context)
                 elif self.is_async:
-                    # invoker.on_loop, inlined: this is the hottest path of an async function.
-                    expiry = TaskExpiry(asyncio.current_task())  # type: ignore[arg-type]
-                    bucket = invoker.deadlines.add(deadline, expiry)
-                    try:
-                        result = await self.function(event, context)
-                    except asyncio.CancelledError:
-                        if not expiry.expired:
-                            raise
-                        expiry.task.uncancel()
-                        raise CallTimeout() from None
-                    finally:
-                        bucket.discard(expiry)
+                    result = await invoker.on_loop(deadline, self.function(event, context))
                 else:
                     result = await invoker.in_thread(deadline, self.function, event, context)
                     if hasattr(result, "__await__"):  # e.g. a sync wrapper around a coroutine
@@ -329,28 +291,44 @@ class FunctionApp:
             await self._send(send, answer.status, answer.headers, answer.body, cors)
             return answer.status, len(answer.body)
         if type(answer) is Stream:
-            return await self._stream(send, answer, deadline, counters, cors, event["event-id"])
+            return await self._stream(send, receive, answer, deadline, counters, cors, event["event-id"])
         return await self._starlette(scope, receive, send, answer, deadline, counters, cors, event["event-id"])
 
     async def _stream(
-        self, send: Send, answer: Stream, deadline: float, counters: Any, cors: Any, event_id: str
+        self, send: Send, receive: Receive, answer: Stream, deadline: float, counters: Any, cors: Any, event_id: str
     ) -> tuple[int, int]:
-        """Send a generator's chunks as they come; at the deadline or on an error, cut the response."""
+        """Send a generator's chunks as they come; at the deadline or on an error, cut the response.
+
+        When the client goes away the generator is stopped: an async one is cancelled where it
+        waits, a sync one is closed as soon as its thread hands back the chunk it is making.
+        """
+        invoker = self.invoker
+        assert invoker is not None
         headers = answer.headers + cors if cors else answer.headers
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         size = 0
         iterator = answer.iterator
+        gone = asyncio.ensure_future(disconnected(receive))
         try:
             while True:
                 if answer.is_async:
-                    try:
-                        chunk = await self.invoker.on_loop(deadline, iterator.__anext__())
-                    except StopAsyncIteration:
-                        break
+                    step = asyncio.ensure_future(invoker.on_loop(deadline, iterator.__anext__()))
                 else:
-                    chunk = await self.invoker.in_thread(deadline, next, iterator, _DONE)
-                    if chunk is _DONE:
-                        break
+                    step = asyncio.ensure_future(invoker.in_thread(deadline, next, iterator, _DONE))
+                await asyncio.wait((step, gone), return_when=asyncio.FIRST_COMPLETED)
+                if not step.done():  # the client went away
+                    if answer.is_async:
+                        step.cancel()
+                        step.add_done_callback(lambda _: self._close_quietly(iterator, True))
+                    else:
+                        step.add_done_callback(lambda _: invoker.pool.submit(self._close_quietly, iterator, False))
+                    return answer.status, size
+                try:
+                    chunk = step.result()
+                except StopAsyncIteration:
+                    break
+                if chunk is _DONE:
+                    break
                 if isinstance(chunk, str):
                     chunk = chunk.encode("utf-8")
                 elif not isinstance(chunk, bytes | bytearray | memoryview):
@@ -370,8 +348,20 @@ class FunctionApp:
             counters.failures += 1
             self._log_error(event_id, exc, "while streaming its response")
             return answer.status, size
+        finally:
+            gone.cancel()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return answer.status, size
+
+    async def _shut_down_before_the_end(self, send: Send, event_id: str, cors: Any) -> tuple[int, int]:
+        """CONTRACT §8: a call still running when the grace period ends is answered 503."""
+        sys.stderr.write(f"error: event-id={event_id}: the runtime shut down before the call ended\n")
+        text = f"Service Unavailable: the runtime shut down before the call ended (event-id: {event_id})".encode()
+        try:
+            await self._send(send, 503, [TEXT_PLAIN], text, cors, close=True)
+        except Exception:  # noqa: BLE001 - its response had started (a stream): it is cut instead
+            return 503, 0
+        return 503, len(text)
 
     @staticmethod
     def _close_quietly(iterator: Any, is_async: bool) -> None:
@@ -409,7 +399,7 @@ class FunctionApp:
             await send(message)
 
         try:
-            await self.invoker.on_loop(deadline, response(scope, receive, counting_send))
+            await self.invoker.on_loop(deadline, response(scope, receive, counting_send))  # type: ignore[union-attr]
         except CallTimeout:
             counters.timeouts += 1
             counters.failures += 1
@@ -432,9 +422,4 @@ class FunctionApp:
         await self._send(send, status, [TEXT_PLAIN], body, cors)
         return status, len(body)
 
-    @staticmethod
-    def _log_error(event_id: str, exc: BaseException, where: str = "") -> None:
-        """`error: event-id=ID: ...` and the traceback, in one write so lines do not interleave."""
-        summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        doing = f" {where}" if where else ""
-        sys.stderr.write(f"error: event-id={event_id}: the function raised{doing}: {summary}\n{_user_traceback(exc)}")
+    _log_error = staticmethod(log_error)

@@ -4,8 +4,11 @@
 `loop.run_in_executor`-style futures: leaner than anyio's thread pool that Starlette uses, which
 matters on the hot path. `async def` functions run on the event loop, in the request's own task.
 
+This is the `worker` isolation (CONTRACT §5); in `call` isolation calls run in executor processes
+and only the deadline wheel is used here.
+
 At the deadline the caller gets `CallTimeout` (the app answers 408) and the work is stopped:
-an async call is cancelled; a thread gets `TimeoutError` raised inside it with
+an async call is cancelled; a thread gets `FunctionTimeout` raised inside it with
 `PyThreadState_SetAsyncExc`, which stops Python bytecode (a runaway loop included) but not a call
 blocked in C. A thread that is still busy 1 s later is reported through `on_stuck`, and the
 worker asks the supervisor to replace it.
@@ -31,8 +34,22 @@ class CallTimeout(Exception):
     """The call was still running at its deadline."""
 
 
+class FunctionTimeout(BaseException):
+    """Raised inside a `def` call's thread at its deadline.
+
+    A BaseException, like KeyboardInterrupt: `except Exception:` or `except OSError:` in the
+    function does not swallow it by accident (TimeoutError is an OSError).
+    """
+
+
 class _NotStarted(Exception):
     """The deadline passed while the call was queued for a thread: it never ran."""
+
+
+class _Slot(set):  # type: ignore[type-arg]
+    """The entries due in one slot, and the loop timer that fires them."""
+
+    __slots__ = ("key", "timer")
 
 
 class Deadlines:
@@ -41,26 +58,37 @@ class Deadlines:
     One loop timer per slot instead of one per call: arming and cancelling a timer costs about
     4 µs in uvloop, a noticeable part of a request; adding to and discarding from a set costs
     almost nothing. Entries expire at most `RESOLUTION` late, well inside the 100 ms the contract
-    allows for the 408.
+    allows for the 408. A slot that empties is dropped with its timer at once, so memory follows
+    the calls in flight, not the timeout (a slot per 10 ms of FUNC_TIMEOUT otherwise).
     """
 
     RESOLUTION = 0.01
 
     def __init__(self) -> None:
-        self._slots: dict[int, set[Any]] = {}
+        self._slots: dict[int, _Slot] = {}
 
-    def add(self, deadline: float, entry: Any) -> set[Any]:
-        """Call `entry.expire()` at `deadline`; discard `entry` from the returned set to cancel."""
-        slot = int(deadline / self.RESOLUTION) + 1
-        bucket = self._slots.get(slot)
-        if bucket is None:
-            bucket = self._slots[slot] = set()
-            asyncio.get_running_loop().call_at(slot * self.RESOLUTION, self._fire, slot)
-        bucket.add(entry)
-        return bucket
+    def add(self, deadline: float, entry: Any) -> _Slot:
+        """Call `entry.expire()` at `deadline`; `remove(slot, entry)` cancels it."""
+        key = int(deadline / self.RESOLUTION) + 1
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = _Slot()
+            slot.key = key
+            slot.timer = asyncio.get_running_loop().call_at(key * self.RESOLUTION, self._fire, key)
+        slot.add(entry)
+        return slot
 
-    def _fire(self, slot: int) -> None:
-        for entry in list(self._slots.pop(slot, ())):
+    def remove(self, slot: _Slot, entry: Any) -> None:
+        slot.discard(entry)
+        if not slot and self._slots.get(slot.key) is slot:
+            del self._slots[slot.key]
+            slot.timer.cancel()
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def _fire(self, key: int) -> None:
+        for entry in list(self._slots.pop(key, ())):
             entry.expire()
 
 
@@ -83,7 +111,7 @@ class _ThreadCall:
 
     The interrupting side only raises into the thread while `running` is true under the lock, and
     the thread clears any exception still pending once it leaves the function, so a late
-    `TimeoutError` can never land in the next call the thread picks up.
+    `FunctionTimeout` can never land in the next call the thread picks up.
     """
 
     __slots__ = ("fn", "args", "lock", "thread_id", "running", "expired", "invoker", "concurrent", "future")
@@ -114,11 +142,11 @@ class _ThreadCall:
                     _set_async_exc(ctypes.c_ulong(self.thread_id), None)  # drop one not yet delivered
 
     def interrupt(self) -> bool:
-        """Mark the call expired; raise TimeoutError in its thread if it is running. True if it was."""
+        """Mark the call expired; raise FunctionTimeout in its thread if it is running. True if it was."""
         with self.lock:
             self.expired = True
             if self.running:
-                _set_async_exc(ctypes.c_ulong(self.thread_id), ctypes.py_object(TimeoutError))
+                _set_async_exc(ctypes.c_ulong(self.thread_id), ctypes.py_object(FunctionTimeout))
                 return True
             return False
 
@@ -139,7 +167,6 @@ class Invoker:
     def __init__(self, threads: int, on_stuck: Callable[[], None]) -> None:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="function")
         self.on_stuck = on_stuck
-        self.stuck_threads = 0
         self.deadlines = Deadlines()
 
     async def in_thread(self, deadline: float, fn: Callable[..., Any], *args: Any) -> Any:
@@ -147,7 +174,7 @@ class Invoker:
         call = _ThreadCall(self, fn, args)
         call.concurrent = concurrent = self.pool.submit(call.run)
         call.future = future = asyncio.wrap_future(concurrent)
-        bucket = self.deadlines.add(deadline, call)
+        slot = self.deadlines.add(deadline, call)
         try:
             return await future
         except asyncio.CancelledError:
@@ -160,7 +187,7 @@ class Invoker:
         except _NotStarted:  # only when the deadline hit between the thread's check and our await
             raise CallTimeout() from None
         finally:
-            bucket.discard(call)
+            self.deadlines.remove(slot, call)
 
     def watch_stuck(self, concurrent: Future[Any]) -> None:
         """A thread was told to stop: if it has not within STUCK_AFTER, report it."""
@@ -168,7 +195,6 @@ class Invoker:
 
     def _check_stuck(self, concurrent: Future[Any]) -> None:
         if not concurrent.done():
-            self.stuck_threads += 1
             self.on_stuck()
 
     async def on_loop(self, deadline: float, awaitable: Any) -> Any:
@@ -176,7 +202,7 @@ class Invoker:
         task = asyncio.current_task()
         assert task is not None
         expiry = TaskExpiry(task)
-        bucket = self.deadlines.add(deadline, expiry)
+        slot = self.deadlines.add(deadline, expiry)
         try:
             return await awaitable
         except asyncio.CancelledError:
@@ -185,7 +211,7 @@ class Invoker:
                 raise CallTimeout() from None
             raise
         finally:
-            bucket.discard(expiry)
+            self.deadlines.remove(slot, expiry)
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

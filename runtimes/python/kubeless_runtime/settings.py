@@ -23,8 +23,14 @@ DEFAULT_FUNC_DIR = "/kubeless"
 DEFAULT_THREADS = 40
 DEFAULT_WORKERS = 1
 DEFAULT_GRACE_PERIOD = 25.0
+DEFAULT_EXECUTORS_MIN = 1
+DEFAULT_EXECUTOR_IDLE = 30.0
+ISOLATIONS = ("auto", "call", "worker")
 
-USAGE = "python -m kubeless_runtime --from-file PATH --handler MODULE.FUNCTION [--port N] [--host H] [--timeout S]"
+USAGE = (
+    "python -m kubeless_runtime --from-file PATH --handler MODULE.FUNCTION [--port N] [--host H] [--timeout S]"
+    " [--isolation auto|call|worker]"
+)
 
 
 class SettingsError(Exception):
@@ -66,6 +72,15 @@ class Settings:
     grace_period: float
     cors_origins: frozenset[str] | None  # None: CORS off; {"*"}: any origin
     access_log: bool
+    isolation: str = "auto"  # auto | call | worker (CONTRACT §5); `isolation_for` resolves auto
+    executors_min: int = DEFAULT_EXECUTORS_MIN
+    executor_idle: float = DEFAULT_EXECUTOR_IDLE
+
+    def isolation_for(self, is_async: bool) -> str:
+        """`call` or `worker`: auto runs `def` functions in executors, `async def` ones in the worker."""
+        if self.isolation != "auto":
+            return self.isolation
+        return "worker" if is_async else "call"
 
     @property
     def handler(self) -> str:
@@ -96,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", metavar="N", help="TCP port (FUNC_PORT, default 8080)")
     parser.add_argument("--host", metavar="H", help="address to listen on (FUNC_HOST, default 0.0.0.0)")
     parser.add_argument("--timeout", metavar="S", help="seconds a call may run (FUNC_TIMEOUT, default 180)")
+    parser.add_argument(
+        "--isolation", metavar="MODE", help="auto, call or worker (FUNC_ISOLATION, default auto)"
+    )
     parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     return parser
 
@@ -203,6 +221,31 @@ def _rest(
     if timeout <= 0:
         raise SettingsError(f"{timeout_name} must be greater than 0, got {timeout_raw!r}")
 
+    isolation_name, isolation = pick(args.isolation, "FUNC_ISOLATION", "auto")
+    isolation = isolation.strip().lower()
+    if isolation not in ISOLATIONS:
+        raise SettingsError(f"{isolation_name} must be auto, call or worker, got {isolation!r}")
+    # FUNC_CONCURRENCY is the name; FUNC_THREADS, the old one, is kept as an alias.
+    concurrency_name = "FUNC_CONCURRENCY" if env.get("FUNC_CONCURRENCY") else "FUNC_THREADS"
+    concurrency = int(
+        _number(concurrency_name, env.get(concurrency_name) or str(DEFAULT_THREADS), integer=True, minimum=1, maximum=1000)
+    )
+    executors_min = int(
+        _number(
+            "FUNC_EXECUTORS_MIN",
+            env.get("FUNC_EXECUTORS_MIN") or str(min(DEFAULT_EXECUTORS_MIN, concurrency)),
+            integer=True,
+            minimum=0,
+            maximum=concurrency,
+        )
+    )
+    executor_idle = _number(
+        "FUNC_EXECUTOR_IDLE", env.get("FUNC_EXECUTOR_IDLE") or str(DEFAULT_EXECUTOR_IDLE), integer=False,
+        minimum=0, maximum=86400,
+    )
+    if executor_idle <= 0:
+        raise SettingsError(f"FUNC_EXECUTOR_IDLE must be greater than 0, got {env.get('FUNC_EXECUTOR_IDLE')!r}")
+
     return Settings(
         source=source,
         module_name=module_name,
@@ -215,11 +258,14 @@ def _rest(
         runtime=env.get("FUNC_RUNTIME") or f"python{sys.version_info.major}.{sys.version_info.minor}",
         memory_limit=env.get("FUNC_MEMORY_LIMIT") or None,
         body_limit=_body_limit(env),
-        threads=int(_number("FUNC_THREADS", env.get("FUNC_THREADS") or str(DEFAULT_THREADS), integer=True, minimum=1)),
+        threads=concurrency,
         workers=int(_number("FUNC_WORKERS", env.get("FUNC_WORKERS") or str(DEFAULT_WORKERS), integer=True, minimum=1)),
         grace_period=_number(
             "FUNC_GRACE_PERIOD", env.get("FUNC_GRACE_PERIOD") or str(DEFAULT_GRACE_PERIOD), integer=False, minimum=0
         ),
         cors_origins=_parse_cors(env.get("FUNC_CORS_ORIGINS") or "*"),
         access_log=_parse_switch("FUNC_ACCESS_LOG", env.get("FUNC_ACCESS_LOG") or "on"),
+        isolation=isolation,
+        executors_min=executors_min,
+        executor_idle=executor_idle,
     )

@@ -6,7 +6,14 @@ It is what keeps the runtime answering when a call cannot be stopped (CONTRACT �
   one gets SIGTERM, drains its calls in flight and exits;
 - a worker whose event loop is frozen stops sending heartbeats: after FUNC_TIMEOUT + 2 s it is
   killed and replaced;
-- a worker that dies for any other reason is replaced.
+- a worker that dies for any other reason is replaced;
+- in `call` isolation it is also the workers' forkserver: a worker sends it one end of a
+  socketpair and it forks an executor on it (CONTRACT §5), then reports the executor's exit
+  status to that worker, since only a parent can wait for a child.
+
+A worker or executor that dies before the runtime served its first call is restarted with
+back-off (100 ms doubling, at most 2 s); after 5 such failures in a row the runtime exits 1.
+Crashes after the first call was served never make it exit.
 
 On SIGTERM/SIGINT (CONTRACT §8) the supervisor closes its copy of the socket at once, forwards
 SIGTERM to the workers, waits for them (bounded by the grace period plus a margin) and exits 0;
@@ -32,18 +39,22 @@ from types import FrameType
 from .loader import LoadedFunction
 from .metrics import Board, merge
 from .settings import Settings
-from .worker import REPLACE_ME, STOP_SIGNALS, run_worker
+from .executor import run_executor
+from .worker import EXECUTOR, EXECUTOR_FAILED, EXITED, REPLACE_ME, SERVED, STOP_SIGNALS, run_worker
 
 HEARTBEAT_SLACK = 2.0  # seconds of silence beyond FUNC_TIMEOUT before a worker counts as frozen
-SHUTDOWN_MARGIN = 5.0  # seconds beyond the grace period before draining workers are killed
+SHUTDOWN_MARGIN = 0.75  # seconds beyond the grace period before draining workers are killed
 TICK = 0.25
-FAST_FAILURES_LIMIT = 5  # workers dying at start this many times in a row: give up
+FAST_FAILURES_LIMIT = 5  # workers or executors dying at start this many times in a row: give up
+FAST = 1.0  # seconds: a worker or executor that dies younger than this failed at start
+BACKOFF_FIRST, BACKOFF_MAX = 0.1, 2.0
+FORK_SIGNALS = STOP_SIGNALS | {signal.SIGCHLD, signal.SIGUSR1}
 
 
 @dataclass(slots=True)
 class _Worker:
     pid: int
-    fd: int
+    control: socket.socket
     started: float
     last_beat: float
     retiring: bool = False
@@ -64,8 +75,13 @@ class Supervisor:
         self.workers: dict[int, _Worker] = {}
         self.signals: list[int] = []
         self.shutting_down = False
+        self.first_signal: tuple[int, float] = (0, 0.0)
         self.shutdown_deadline = 0.0
         self.fast_failures = 0
+        self.served = False  # a worker said it answered a call: later crashes are the calls'
+        self.backoff = 0.0
+        self.respawn_at: list[float] = []
+        self.executors: dict[int, tuple[int, float]] = {}  # pid → (its worker's pid, start time)
         self.exit_code = 0
         self.frozen_after = settings.timeout + HEARTBEAT_SLACK
         # Slot 0 keeps the numbers of ended workers; the rest leave room for retiring workers
@@ -83,14 +99,21 @@ class Supervisor:
         while self.signals:
             signum = self.signals.pop(0)
             if not self.shutting_down:
+                self.first_signal = (signum, time.monotonic())
                 self._begin_shutdown(signum)
-            else:
-                _log(f"second {signal.Signals(signum).name}: killing the workers and exiting now")
-                for worker in self.workers.values():
-                    self._kill(worker.pid, signal.SIGKILL)
-                self.exit_code = 128 + signum
-                return False
+                continue
+            first, at = self.first_signal
+            if signum == signal.SIGTERM and first == signal.SIGTERM and time.monotonic() - at < 1.0:
+                continue  # tooling signals the process and its group: the same stop, twice
+            _log(f"second {signal.Signals(signum).name}: killing the workers and exiting now")
+            self._kill_all()
+            self.exit_code = 1
+            return False
         return True
+
+    def _kill_all(self) -> None:
+        for pid in [*self.workers, *self.executors]:
+            self._kill(pid, signal.SIGKILL)
 
     def _begin_shutdown(self, signum: int) -> None:
         self.shutting_down = True
@@ -107,34 +130,53 @@ class Supervisor:
 
     # -- workers ---------------------------------------------------------------------------------
 
-    def _spawn(self) -> None:
-        assert self.sock is not None
-        read_fd, write_fd = os.pipe()
-        supervisor_pid = os.getpid()
+    def _fork(self) -> int:
+        """fork(), from this single-threaded process; in the child, nothing of the supervisor's stays open.
+
+        A signal must not reach the child before it has its own handlers (it would run ours, in
+        the wrong process): they are blocked across the fork, and the child unblocks them.
+        """
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
-        slot = self.free_slots.pop(0) if self.free_slots else -1
-        # A stop signal must not reach the child before it has its own handlers (it would run
-        # ours, in the wrong process): block them across the fork; the worker unblocks them.
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_BLOCK, FORK_SIGNALS)
         pid = -1
         try:
             pid = os.fork()
         finally:
             if pid != 0:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        if pid == 0:  # the worker
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, FORK_SIGNALS)
+        if pid == 0:
             signal.set_wakeup_fd(-1)
-            os.close(read_fd)
             os.close(self._wake_read)
             os.close(self._wake_write)
             for worker in self.workers.values():
-                os.close(worker.fd)
-            run_worker(self.settings, self.loaded, self.sock, write_fd, supervisor_pid, self.board, slot)
-        os.close(write_fd)
-        os.set_blocking(read_fd, False)
+                worker.control.close()
+        return pid
+
+    def _spawn(self) -> None:
+        assert self.sock is not None
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        supervisor_pid = os.getpid()
+        slot = self.free_slots.pop(0) if self.free_slots else -1
+        pid = self._fork()
+        if pid == 0:  # the worker
+            ours.close()
+            run_worker(self.settings, self.loaded, self.sock, theirs, supervisor_pid, self.board, slot)
+        theirs.close()
+        ours.setblocking(False)
         now = time.monotonic()
-        self.workers[pid] = _Worker(pid=pid, fd=read_fd, started=now, last_beat=now, slot=slot)
+        self.workers[pid] = _Worker(pid=pid, control=ours, started=now, last_beat=now, slot=slot)
+
+    def _spawn_executor(self, worker: _Worker, fd: int) -> None:
+        """Fork an executor for `worker` on the socket it sent (CONTRACT §5, `call` isolation)."""
+        supervisor_pid = os.getpid()
+        pid = self._fork()
+        if pid == 0:  # the executor
+            if self.sock is not None:
+                self.sock.close()
+            run_executor(fd, self.loaded, self.settings, supervisor_pid)
+        os.close(fd)
+        self.executors[pid] = (worker.pid, time.monotonic())
 
     def _fold_metrics(self, worker: _Worker) -> None:
         """Keep an ended worker's last published numbers in the board's "retired" slot."""
@@ -165,19 +207,55 @@ class Supervisor:
         self._kill(worker.pid, signal.SIGTERM)
 
     def _read(self, worker: _Worker) -> None:
-        try:
-            data = os.read(worker.fd, 4096)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if not data:  # the worker closed its end: it is exiting; the reaper does the rest
-            worker.eof = True
-            return
-        # Any byte is a heartbeat (HEARTBEAT is what the loop sends); REPLACE_ME also asks for a successor.
-        worker.last_beat = time.monotonic()
-        if REPLACE_ME in data and not worker.retiring:
-            self._retire(worker, "has a call stuck past its deadline")
+        for _ in range(64):  # one message per record; come back later for more
+            try:
+                data, fds, _flags, _address = socket.recv_fds(worker.control, 64, 1)
+            except BlockingIOError:
+                return
+            except OSError:
+                data, fds = b"", []
+            if not data:  # the worker closed its end: it is exiting; the reaper does the rest
+                worker.eof = True
+                return
+            # Any message is a heartbeat too (HEARTBEAT is what the loop sends every half second).
+            worker.last_beat = time.monotonic()
+            if data == EXECUTOR and fds:
+                self._spawn_executor(worker, fds[0])
+                continue
+            for fd in fds:
+                os.close(fd)
+            if data == SERVED:
+                self.served = True
+                self.fast_failures = 0
+            elif data == EXECUTOR_FAILED:
+                self._failed_at_start("executors", 0.0)
+            elif data == REPLACE_ME and not worker.retiring:
+                self._retire(worker, "has a call stuck past its deadline")
+
+    def _failed_at_start(self, what: str, lived: float) -> bool:
+        """Count a death before the first call served; True when the runtime must give up."""
+        if self.served or lived >= FAST:
+            self.fast_failures = 0
+            self.backoff = 0.0
+            return False
+        self.fast_failures += 1
+        if self.fast_failures >= FAST_FAILURES_LIMIT:
+            sys.stderr.write(f"error: {what} keep failing at start ({self.fast_failures} in a row): giving up\n")
+            self.exit_code = 1
+            self.signals.append(signal.SIGTERM)
+            return True
+        return False
+
+    def _executor_ended(self, pid: int, status: int) -> None:
+        """Tell its worker; a crash in a call is that call's (the worker reports start-up failures)."""
+        owner_pid, _ = self.executors.pop(pid)
+        code = os.waitstatus_to_exitcode(status)
+        worker = self.workers.get(owner_pid)
+        if worker is not None:
+            try:
+                worker.control.send(EXITED + f"{pid} {code}".encode())
+            except OSError:  # its worker is gone or not reading: nobody is waiting for this
+                pass
 
     def _reap(self) -> None:
         while True:
@@ -187,23 +265,29 @@ class Supervisor:
                 return
             if pid == 0:
                 return
+            if pid in self.executors:
+                self._executor_ended(pid, status)
+                continue
             worker = self.workers.pop(pid, None)
             if worker is None:
                 continue
-            os.close(worker.fd)
+            worker.control.close()
             self._fold_metrics(worker)
+            for executor, (owner, _) in self.executors.items():  # one stuck in C would not see its socket close
+                if owner == pid:
+                    self._kill(executor, signal.SIGKILL)
             if worker.retiring or self.shutting_down:
                 continue
             code = os.waitstatus_to_exitcode(status)
             lived = time.monotonic() - worker.started
             _log(f"worker {pid} exited unexpectedly (exit code {code}); starting another")
-            self.fast_failures = self.fast_failures + 1 if lived < 1.0 else 0
-            if self.fast_failures >= FAST_FAILURES_LIMIT:
-                _log(f"workers keep failing at start ({self.fast_failures} in a row): giving up")
-                self.exit_code = 1
-                self.signals.append(signal.SIGTERM)
+            if self._failed_at_start("workers", lived):
                 continue
-            self._spawn()
+            if self.fast_failures:
+                self.backoff = min(BACKOFF_MAX, self.backoff * 2 if self.backoff else BACKOFF_FIRST)
+                self.respawn_at.append(time.monotonic() + self.backoff)
+            else:
+                self._spawn()
 
     def _check_timers(self) -> None:
         now = time.monotonic()
@@ -216,8 +300,12 @@ class Supervisor:
                 worker.kill_at = now
                 self._kill(worker.pid, signal.SIGKILL)
         if self.shutting_down and now >= self.shutdown_deadline:
-            for worker in self.workers.values():
-                self._kill(worker.pid, signal.SIGKILL)
+            self._kill_all()
+        due = [at for at in self.respawn_at if at <= now]
+        if due and not self.shutting_down:
+            self.respawn_at = [at for at in self.respawn_at if at > now]
+            for _ in due:
+                self._spawn()
 
     # -- main loop -------------------------------------------------------------------------------
 
@@ -238,9 +326,12 @@ class Supervisor:
             self._spawn()
 
         while True:
-            fds = [self._wake_read, *(w.fd for w in self.workers.values() if not w.eof)]
+            fds = [self._wake_read, *(w.control.fileno() for w in self.workers.values() if not w.eof)]
+            tick = TICK
+            if self.respawn_at:
+                tick = max(0.0, min(TICK, min(self.respawn_at) - time.monotonic()))
             try:
-                readable, _, _ = select.select(fds, [], [], TICK)
+                readable, _, _ = select.select(fds, [], [], tick)
             except OSError as exc:  # a worker's fd closed under us: look again
                 if exc.errno != errno.EBADF:
                     raise
@@ -254,9 +345,10 @@ class Supervisor:
             if not self._handle_signals():
                 return self.exit_code
             for worker in list(self.workers.values()):
-                if worker.fd in readable:
+                if not worker.eof and worker.control.fileno() in readable:
                     self._read(worker)
             self._reap()
             self._check_timers()
             if self.shutting_down and not self.workers:
+                self._kill_all()  # executors left by the workers (they also die with us: PDEATHSIG)
                 return self.exit_code

@@ -1,9 +1,13 @@
 """One worker process: uvicorn (uvloop + httptools) serving the function app on the inherited socket.
 
 A worker is forked from the supervisor, which has already imported the function and bound the
-socket, so it is serving within milliseconds. It tells the supervisor two things through a pipe:
-a heartbeat byte from its event loop every `HEARTBEAT_INTERVAL` seconds (silence means the loop
-is frozen), and `REPLACE_ME` when a timed-out thread cannot be stopped. Shutdown is uvicorn's own:
+socket, so it is serving within milliseconds. It talks to the supervisor over a control socket
+(a SOCK_SEQPACKET pair, one message per record): a heartbeat byte from its event loop every
+`HEARTBEAT_INTERVAL` seconds (silence means the loop is frozen), `REPLACE_ME` when a timed-out
+thread cannot be stopped (`worker` isolation), `SERVED` once its first call was answered, and, in
+`call` isolation, `EXECUTOR` with a socket attached: "fork an executor on this" (and `EXECUTOR_FAILED` when one
+died before it was ready: a start-up failure). The supervisor
+answers `EXITED pid code` when one of its executors has ended. Shutdown is uvicorn's own:
 on SIGTERM it stops accepting, lets calls in flight finish for up to FUNC_GRACE_PERIOD, closes
 idle connections and returns; the worker then leaves with `os._exit`, because interpreter exit
 would join the thread pool and wait forever for a thread stuck in C.
@@ -19,24 +23,30 @@ import signal
 import socket
 import sys
 import traceback
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import uvicorn
 import uvloop
 
 from .accesslog import AccessLog
 from .app import FunctionApp
-from .invoker import Invoker
+from .executor_pool import ExecutorPool
+from .invoker import Deadlines, Invoker
 from .loader import LoadedFunction
 from .metrics import Board, Metrics
+from .remote import RemoteCaller
 from .settings import Settings
 
 HEARTBEAT_INTERVAL = 0.5
 HEARTBEAT = b"."
 REPLACE_ME = b"R"
+SERVED = b"S"
+EXECUTOR = b"X"
+EXITED = b"E"
+EXECUTOR_FAILED = b"F"
 
 _PR_SET_PDEATHSIG = 1
-STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD}
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 _stop_requested: list[int] = []
 
 
@@ -66,34 +76,60 @@ def _die_with_supervisor(supervisor_pid: int) -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the heartbeat pipe's EPIPE still stops us
+    except (OSError, AttributeError):  # not Linux: the control socket's end still stops us
         pass
     if os.getppid() != supervisor_pid:  # it died before prctl took effect
         os._exit(1)
 
 
-class _Pipe:
-    """The worker's end of the pipe to the supervisor."""
+class _Control:
+    """The worker's end of the control socket to the supervisor."""
 
-    def __init__(self, fd: int, server: uvicorn.Server, metrics: Metrics) -> None:
-        self.fd = fd
+    def __init__(self, sock: socket.socket, server: uvicorn.Server, metrics: Metrics) -> None:
+        self.sock = sock
         self.server = server
         self.metrics = metrics
+        self.pool: ExecutorPool | None = None
         self.asked_replacement = False
-        os.set_blocking(fd, False)
+        self.served = False
+        sock.setblocking(False)
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
 
     def write(self, data: bytes) -> None:
         try:
-            os.write(self.fd, data)
+            self.sock.send(data)
         except BlockingIOError:  # the supervisor is behind on reading; it will catch up
             pass
-        except BrokenPipeError:  # the supervisor is gone: stop serving
+        except OSError:  # the supervisor is gone: stop serving
             self.server.should_exit = True
+
+    def request_executor(self, fd: int) -> None:
+        """Ask the supervisor to fork an executor on `fd` (raises OSError when it cannot be asked)."""
+        socket.send_fds(self.sock, [EXECUTOR], [fd])
+
+    def _readable(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(256)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:  # the supervisor is gone
+                asyncio.get_running_loop().remove_reader(self.sock.fileno())
+                self.server.should_exit = True
+                return
+            if data[:1] == EXITED and self.pool is not None:
+                pid, code = data[1:].split()
+                self.pool.exited(int(pid), int(code))
 
     def heartbeat(self) -> None:
         if _stop_requested and not self.server.should_exit:  # a signal met none of uvicorn's handlers
             self.server.should_exit = True
         self.metrics.publish()  # first, so the supervisor never folds in numbers older than a beat
+        if not self.served and any(m.calls for m in self.metrics.by_method.values()):
+            self.served = True  # crashes from now on are the calls', not a start-up failure
+            self.write(SERVED)
         self.write(HEARTBEAT)
         asyncio.get_running_loop().call_later(HEARTBEAT_INTERVAL, self.heartbeat)
 
@@ -112,7 +148,7 @@ def run_worker(
     settings: Settings,
     loaded: LoadedFunction,
     sock: socket.socket,
-    pipe_fd: int,
+    control: socket.socket,
     supervisor_pid: int,
     board: Board | None,
     slot: int,
@@ -135,7 +171,7 @@ def run_worker(
         _configure_uvicorn_logging()
         loop = uvloop.new_event_loop()
         asyncio.set_event_loop(loop)
-        code = loop.run_until_complete(_serve(settings, loaded, sock, pipe_fd, board, slot))
+        code = loop.run_until_complete(_serve(settings, loaded, sock, control, board, slot))
     except BaseException:  # noqa: BLE001 - whatever happens, report it and leave through os._exit
         traceback.print_exc()
     finally:
@@ -148,7 +184,8 @@ def run_worker(
 
 
 async def _serve(
-    settings: Settings, loaded: LoadedFunction, sock: socket.socket, pipe_fd: int, board: Board | None, slot: int
+    settings: Settings, loaded: LoadedFunction, sock: socket.socket, control_sock: socket.socket,
+    board: Board | None, slot: int,
 ) -> int:
     config = uvicorn.Config(
         app=lambda scope, receive, send: None,  # replaced below, once the server exists
@@ -163,16 +200,30 @@ async def _serve(
     )
     server = uvicorn.Server(config)
     metrics = Metrics(board=board if slot >= 0 else None, slot=slot)
-    pipe = _Pipe(pipe_fd, server, metrics)
-    invoker = Invoker(settings.threads, on_stuck=pipe.ask_replacement)
+    control = _Control(control_sock, server, metrics)
     access_log = AccessLog() if settings.access_log else None
-    config.app = FunctionApp(settings, loaded, invoker, metrics, access_log)
-    pipe.heartbeat()
+    pool: ExecutorPool | None = None
+    app: Any
+    if settings.isolation_for(loaded.is_async) == "call":
+        # Calls run in executor processes: no thread pool here, nothing to interrupt or get stuck.
+        pool = control.pool = ExecutorPool(
+            settings, control.request_executor, lambda: control.write(EXECUTOR_FAILED)
+        )
+        app = FunctionApp(settings, loaded, None, metrics, access_log)
+        app.remote = RemoteCaller(app, pool, Deadlines())
+        pool.start()
+    else:
+        invoker = Invoker(settings.threads, on_stuck=control.ask_replacement)
+        app = FunctionApp(settings, loaded, invoker, metrics, access_log)
+    config.app = app
+    control.heartbeat()
     if _stop_requested:  # told to stop before uvicorn was listening for it
         server.should_exit = True
     try:
         await server.serve(sockets=[sock])
     finally:
+        if pool is not None:
+            pool.stop()
         metrics.publish()
         if access_log is not None:
             access_log.flush()

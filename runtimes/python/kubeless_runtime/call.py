@@ -1,0 +1,95 @@
+"""What every call needs whichever process runs it: body → `data`, the event, the context, the log line.
+
+The worker's event loop uses these in `worker` isolation, an executor process in `call`
+isolation (CONTRACT §5), so a function sees the same event, context and bottle request in both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from typing import Any
+
+from .event import FunctionRequest, new_event_id
+
+_KIND_OTHER, _KIND_JSON = 0, 1
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_kinds: dict[bytes, int] = {}
+
+
+class BadJson(Exception):
+    """The body is declared JSON and is not; `text` is the 400 answer's body."""
+
+    def __init__(self, text: bytes) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _content_kind(content_type: bytes) -> int:
+    """JSON for `application/json` and `application/*+json`, whatever the parameters."""
+    kind = _kinds.get(content_type)
+    if kind is None:
+        media = content_type.split(b";", 1)[0].strip().lower()
+        is_json = media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+        kind = _KIND_JSON if is_json else _KIND_OTHER
+        if len(_kinds) < 256:
+            _kinds[content_type] = kind
+    return kind
+
+
+def is_json(content_type: bytes | None) -> bool:
+    return content_type is not None and _content_kind(content_type) == _KIND_JSON
+
+
+def decode_json(body: bytes) -> Any:
+    """`data` of a JSON body: None when empty; `BadJson` when malformed."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BadJson(f"Bad Request: malformed JSON body: {reason}".encode("utf-8", "replace")) from None
+
+
+def make_event(
+    scope: dict[str, Any], headers: dict[bytes, bytes], body: bytes, data: Any, event_id: str, arrival: str
+) -> dict[str, Any]:
+    """CONTRACT §3: the event, its fields from the request's headers or their defaults."""
+    content_type = headers.get(b"content-type")
+    raw = headers.get(b"event-type")
+    event_type = raw if raw is not None else content_type
+    raw = headers.get(b"event-time")
+    raw_ns = headers.get(b"event-namespace")
+    return {
+        "data": data,
+        "event-id": event_id,
+        "event-type": event_type.decode("latin-1") if event_type is not None else "",
+        "event-time": raw.decode("latin-1") if raw is not None else arrival,
+        "event-namespace": raw_ns.decode("latin-1") if raw_ns is not None else "http",
+        "extensions": {"request": FunctionRequest(scope, body)},
+    }
+
+
+def event_id_of(headers: dict[bytes, bytes]) -> str:
+    raw = headers.get(b"event-id")
+    return raw.decode("latin-1") if raw is not None else new_event_id()
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback without the runtime's own frames in front of the function's."""
+    tb = exc.__traceback__
+    while tb is not None and (
+        tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR) or "concurrent/futures" in tb.tb_frame.f_code.co_filename
+    ):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
+
+
+def log_error(event_id: str, exc: BaseException, where: str = "") -> None:
+    """`error: event-id=ID: ...` and the traceback, in one write so lines do not interleave."""
+    summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    doing = f" {where}" if where else ""
+    sys.stderr.write(f"error: event-id={event_id}: the function raised{doing}: {summary}\n{user_traceback(exc)}")

@@ -1,0 +1,280 @@
+"""An executor process (CONTRACT §5, `call` isolation): runs the function's calls one at a time.
+
+The supervisor forks it (the function's module already imported, so it is ready in milliseconds,
+its globals built once) on a socket the worker sent along; from then on it talks only to that
+worker, over length-prefixed pickled frames:
+
+    worker → executor   ("c", event_id, arrival, deadline, scope fields, headers, body)   a call
+    executor → worker   ("ready", pid)                                once, when it can take calls
+                        ("r", status, headers, body)                  a complete answer
+                        ("bad", text)                                 400: malformed JSON, not a call
+                        ("err", retire)                               500: the function raised (logged here)
+                        ("s", status, headers), ("c", chunk)…, ("e", outcome)         a streamed answer
+                        ("a", asgi message)…, ("e", outcome)          a Starlette Response, sent by it
+
+The worker owns the connection, the deadline and the counts: it SIGKILLs an executor whose call
+is past its deadline, and answers 500 for one that dies. SIGUSR1 from the worker means the client
+of a streamed answer went away: the generator is stopped where it is and closed. An executor exits
+when the worker closes its socket (idle, or the worker is gone) and with its parent
+(PR_SET_PDEATHSIG). It never forks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import pickle
+import signal
+import socket
+import struct
+import sys
+import traceback
+from typing import Any, NoReturn
+
+from .call import BadJson, decode_json, event_id_of, is_json, log_error, make_event
+from .loader import LoadedFunction
+from .responses import ConversionError, Reply, StarletteResponse, Stream, convert, is_http_response
+from .settings import Settings
+
+HEADER = struct.Struct("<I")
+_PR_SET_PDEATHSIG = 1
+
+
+def frame(message: Any) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(data)) + data
+
+
+class ClientGone(BaseException):
+    """Raised in the executor by SIGUSR1 while a streamed answer runs: its client went away."""
+
+
+class _Exit(BaseException):
+    """The function called sys.exit(): the executor exits with that code, as the function asked."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    sys.stderr.write(f"{exc.code}\n")
+    return 1
+
+
+class Executor:
+    def __init__(self, sock: socket.socket, loaded: LoadedFunction, settings: Settings) -> None:
+        self.sock = sock
+        self.function = loaded.function
+        self.is_async = loaded.is_async
+        self.is_async_gen = loaded.is_async_gen
+        self.settings = settings
+        self.header = bytearray(HEADER.size)
+        self.streaming = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- frames ----------------------------------------------------------------------------------
+
+    def _recv_exactly(self, view: memoryview) -> bool:
+        while view:
+            got = self.sock.recv_into(view)
+            if got == 0:
+                return False
+            view = view[got:]
+        return True
+
+    def receive(self) -> Any:
+        """The next frame from the worker, or None when it closed the socket."""
+        if not self._recv_exactly(memoryview(self.header)):
+            return None
+        data = bytearray(HEADER.unpack(self.header)[0])
+        if not self._recv_exactly(memoryview(data)):
+            return None
+        return pickle.loads(data)
+
+    def send(self, message: Any) -> None:
+        self.sock.sendall(frame(message))
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:  # only for async functions or awaitable results in call isolation
+            self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._loop)
+        return self._loop
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        self.send(("ready", os.getpid()))
+        while True:
+            message = self.receive()
+            if message is None:
+                return
+            self.call(*message[1:])
+
+    def call(self, event_id: str, arrival: str, deadline: float, fields: tuple, header_list: list, body: bytes) -> None:
+        method, path, raw_path, query, client, server, scheme, http_version, root_path = fields
+        scope = {
+            "type": "http", "method": method, "path": path, "raw_path": raw_path, "query_string": query,
+            "headers": header_list, "client": client, "server": server, "scheme": scheme,
+            "http_version": http_version, "root_path": root_path,
+        }
+        headers = dict(header_list)
+        content_type = headers.get(b"content-type")
+        data: Any = body
+        if is_json(content_type):
+            try:
+                data = decode_json(body)
+            except BadJson as exc:
+                self.send(("bad", exc.text))
+                return
+        settings = self.settings
+        event = make_event(scope, headers, body, data, event_id, arrival)
+        context = {
+            "function-name": settings.function_name,
+            "timeout": settings.timeout,
+            "runtime": settings.runtime,
+            "memory-limit": settings.memory_limit,
+            "deadline": deadline,
+        }
+        try:
+            try:
+                if self.is_async and not self.is_async_gen:
+                    result = self.loop.run_until_complete(self.function(event, context))
+                else:
+                    result = self.function(event, context)
+                    if hasattr(result, "__await__"):
+                        result = self.loop.run_until_complete(result)
+            except SystemExit as exc:
+                raise _Exit(_exit_code(exc)) from None
+            except BaseException as exc:
+                if not is_http_response(exc):
+                    raise
+                result = exc
+            answer = convert(result)
+        except _Exit:
+            raise
+        except BaseException as exc:
+            log_error(event_id, exc)
+            self.send(("err", isinstance(exc, MemoryError)))  # after a MemoryError, start afresh
+            return
+        if type(answer) is Reply:
+            self.send(("r", answer.status, answer.headers, answer.body))
+        elif type(answer) is Stream:
+            self.stream(answer, event_id)
+        else:
+            self.starlette(answer, scope, body, event_id)
+
+    def stream(self, answer: Stream, event_id: str) -> None:
+        self.send(("s", answer.status, answer.headers))
+        iterator = answer.iterator
+        outcome = "ok"
+        try:
+            while True:
+                self.streaming = True
+                try:
+                    if answer.is_async:
+                        chunk = self.loop.run_until_complete(iterator.__anext__())
+                    else:
+                        chunk = next(iterator)
+                finally:
+                    self.streaming = False
+                if isinstance(chunk, str):
+                    chunk = chunk.encode("utf-8")
+                elif not isinstance(chunk, bytes | bytearray | memoryview):
+                    raise ConversionError(f"a streamed chunk must be str or bytes, not {type(chunk).__name__}")
+                if chunk:
+                    self.send(("c", bytes(chunk)))
+        except (StopIteration, StopAsyncIteration):
+            pass
+        except ClientGone:
+            outcome = "stopped"
+        except SystemExit as exc:
+            raise _Exit(_exit_code(exc)) from None
+        except BaseException as exc:
+            outcome = "error"
+            log_error(event_id, exc, "while streaming its response")
+        try:
+            if answer.is_async:
+                self.loop.run_until_complete(iterator.aclose())
+            elif hasattr(iterator, "close"):
+                iterator.close()
+        except BaseException:  # noqa: S110 - closing a generator that failed: nothing more to say
+            pass
+        self.send(("e", outcome))
+
+    def starlette(self, response: StarletteResponse, scope: dict[str, Any], body: bytes, event_id: str) -> None:
+        """A Starlette Response runs its own ASGI code here; its messages go to the worker as they come."""
+        first = [True]
+
+        async def receive() -> dict[str, Any]:
+            if first[0]:
+                first[0] = False
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.Event().wait()  # the worker watches for the disconnect
+            return {"type": "http.disconnect"}
+
+        async def send(message: Any) -> None:
+            self.send(("a", dict(message)))
+
+        outcome = "ok"
+        try:
+            self.loop.run_until_complete(response(scope, receive, send))
+        except SystemExit as exc:
+            raise _Exit(_exit_code(exc)) from None
+        except BaseException as exc:
+            outcome = "error"
+            log_error(event_id, exc, "while sending its response")
+        self.send(("e", outcome))
+
+
+def _on_client_gone(executor: Executor) -> Any:
+    def handler(signum: int, frame: Any) -> None:
+        if executor.streaming:
+            raise ClientGone()
+
+    return handler
+
+
+def run_executor(fd: int, loaded: LoadedFunction, settings: Settings, parent_pid: int) -> NoReturn:
+    """The body of a forked executor. Never returns."""
+    code = 0
+    try:
+        try:
+            os.setpgid(0, 0)  # signals for the runtime's group are the supervisor's to handle
+        except OSError:
+            pass
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent_pid:
+            os._exit(1)
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a drain lets calls finish; the worker ends us
+            signal.signal(sig, signal.SIG_IGN)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        sock = socket.socket(fileno=fd)
+        sock.setblocking(True)
+        executor = Executor(sock, loaded, settings)
+        signal.signal(signal.SIGUSR1, _on_client_gone(executor))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGUSR1})
+        executor.serve()
+    except _Exit as exc:
+        code = exc.code
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the worker went away mid-answer: nothing left to answer
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: S110
+                pass
+        os._exit(code)
+
