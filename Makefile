@@ -39,8 +39,10 @@ test-unit: setup
 	$(PYTEST) -q runtimes/python/tests
 	npm test --silent --prefix runtimes/nodejs
 
+# Twice: every runtime in `call` isolation, then in `worker` isolation (CONTRACT §5).
 test-conformance: setup
-	$(PYTEST) -q tests/conformance --mode process
+	$(PYTEST) -q tests/conformance --mode process --isolation call
+	$(PYTEST) -q tests/conformance --mode process --isolation worker
 
 test-images: setup
 	bash runtimes/shared/scripts/test-images

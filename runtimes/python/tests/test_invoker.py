@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kubeless_runtime.invoker import CallTimeout, Deadlines, Invoker
+from kubeless_runtime.invoker import CallTimeout, Deadlines, FunctionTimeout, Invoker
 
 
 def run(coro):  # a fresh loop per test: the invoker lives on the loop that uses it
@@ -27,14 +27,14 @@ def test_a_runaway_thread_is_stopped_and_the_thread_serves_the_next_call_cleanly
             try:
                 while True:
                     pass
-            except TimeoutError:
+            except FunctionTimeout:
                 stopped.set()
                 raise
 
         with pytest.raises(CallTimeout):
             await invoker.in_thread(loop.time() + 0.2, spin)
         assert await asyncio.to_thread(stopped.wait, 2)
-        # The single pool thread now runs many quick calls; none may get a stray TimeoutError.
+        # The single pool thread now runs many quick calls; none may get a stray FunctionTimeout.
         for _ in range(200):
             assert await invoker.in_thread(loop.time() + 5, lambda: "ok") == "ok"
         await asyncio.sleep(1.2)
@@ -122,7 +122,7 @@ def test_deadlines_fire_late_by_at_most_their_resolution_and_never_early() -> No
         for entry in kept:
             wheel.add(entry.due, entry)
         cancelled = Entry(loop.time() + 0.1)
-        wheel.add(cancelled.due, cancelled).discard(cancelled)
+        wheel.remove(wheel.add(cancelled.due, cancelled), cancelled)
         await asyncio.sleep(0.45)
 
     run(main())
@@ -154,10 +154,57 @@ def test_calls_ending_right_at_their_deadline_never_leak_a_timeout_into_later_ca
 
         await asyncio.gather(*(one(i) for i in range(300)))
         await asyncio.sleep(0.1)
-        # Every thread of the pool now serves plain calls: a stray TimeoutError would surface here.
+        # Every thread of the pool now serves plain calls: a stray FunctionTimeout would surface here.
         results = await asyncio.gather(*(invoker.in_thread(loop.time() + 5, busy, 0.001) for _ in range(200)))
         assert results == ["ok"] * 200
         invoker.shutdown()
 
     run(main())
     assert outcomes["ok"] + outcomes["timeout"] == 300 and outcomes["timeout"] > 0
+
+
+def test_the_timeout_is_not_caught_by_except_oserror_or_except_exception() -> None:
+    """TimeoutError is an OSError: user code's `except OSError:` would swallow it; ours is not one."""
+    caught: list[str] = []
+
+    def careless() -> None:
+        while True:
+            try:
+                while True:
+                    pass
+            except (OSError, Exception):
+                caught.append("swallowed")
+
+    async def main() -> None:
+        invoker = Invoker(1, on_stuck=lambda: None)
+        loop = asyncio.get_running_loop()
+        with pytest.raises(CallTimeout):
+            await invoker.in_thread(loop.time() + 0.1, careless)
+        await asyncio.sleep(0.3)
+        invoker.shutdown()
+
+    run(main())
+    assert caught == []
+
+
+def test_memory_does_not_follow_the_timeout() -> None:
+    """A slot whose calls all ended is dropped with its timer: nothing waits for a far deadline."""
+
+    class Entry:
+        def expire(self) -> None:
+            raise AssertionError("a removed entry expired")
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        wheel = Deadlines()
+        for i in range(2000):  # 2,000 calls with deadlines spread over 900 s, each ending at once
+            entry = Entry()
+            wheel.remove(wheel.add(loop.time() + 900 - i * 0.45, entry), entry)
+        assert len(wheel) == 0
+        kept = Entry()
+        slot = wheel.add(loop.time() + 900, kept)
+        assert len(wheel) == 1
+        wheel.remove(slot, kept)
+        assert len(wheel) == 0
+
+    run(main())

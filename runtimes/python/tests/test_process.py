@@ -58,7 +58,7 @@ def alive(pid: int) -> bool:
 
 
 def test_workers_do_not_outlive_a_killed_supervisor(runtime, functions) -> None:
-    rt = runtime(functions("fns", FUNCTIONS), "fns.quick", FUNC_WORKERS="2")
+    rt = runtime(functions("fns", FUNCTIONS), "fns.quick", FUNC_WORKERS="2", FUNC_ISOLATION="worker")
     workers = rt.workers()
     assert len(workers) == 2
     rt.process.kill()
@@ -69,7 +69,8 @@ def test_workers_do_not_outlive_a_killed_supervisor(runtime, functions) -> None:
 
 
 def test_a_replaced_worker_keeps_its_counts_and_the_successor_serves(runtime, functions) -> None:
-    rt = runtime(functions("fns", FUNCTIONS), "fns.stuck", FUNC_TIMEOUT="0.5", FUNC_GRACE_PERIOD="2")
+    rt = runtime(functions("fns", FUNCTIONS), "fns.stuck", FUNC_TIMEOUT="0.5", FUNC_GRACE_PERIOD="2",
+                 FUNC_ISOLATION="worker")
     [first] = rt.workers()
     assert httpx.get(rt.url + "/").status_code == 408
     assert wait_for(lambda: rt.workers() and first not in rt.workers(), 5), rt.stderr()
@@ -100,3 +101,22 @@ def test_sigint_drains_like_sigterm_and_exits_0(runtime, functions) -> None:
         thread.join(10)
     assert result and result[0].text == "done"
     assert rt.process.wait(10) == 0
+
+
+def test_executors_are_the_supervisors_children_and_die_with_it(runtime, functions) -> None:
+    """call isolation: the supervisor forks the executors; none outlives it."""
+    rt = runtime(functions("fns", FUNCTIONS), "fns.quick", FUNC_EXECUTORS_MIN="3")
+    assert wait_for(lambda: len(rt.workers()) == 1 + 3, 3), rt.workers()
+    children = rt.workers()
+    rt.process.kill()
+    rt.process.wait()
+    assert wait_for(lambda: not any(alive(pid) for pid in children), 3), "orphaned executors kept running"
+
+
+def test_a_stuck_executor_is_killed_and_replaced_at_the_deadline(runtime, functions) -> None:
+    rt = runtime(functions("fns", FUNCTIONS), "fns.stuck", FUNC_TIMEOUT="0.5")
+    before = set(rt.workers())
+    assert httpx.get(rt.url + "/").status_code == 408
+    assert wait_for(lambda: len(set(rt.workers()) - before) == 1 and len(rt.workers()) == len(before), 3)
+    assert counter(rt.url, "function_timeouts_total") == 1
+    assert "replacing it" not in rt.stderr()  # the worker stays: only the executor was replaced

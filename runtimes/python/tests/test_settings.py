@@ -53,6 +53,11 @@ def test_cors_settings() -> None:
         (CLI, {"FUNC_TIMEOUT": "-1"}, "FUNC_TIMEOUT must be at least 0"),
         (CLI, {"FUNC_TIMEOUT": "0"}, "FUNC_TIMEOUT must be greater than 0"),
         (CLI, {"FUNC_THREADS": "0"}, "FUNC_THREADS must be at least 1"),
+        (CLI, {"FUNC_CONCURRENCY": "1001"}, "FUNC_CONCURRENCY must be at least 1 and at most 1000"),
+        (CLI, {"FUNC_ISOLATION": "threads"}, "FUNC_ISOLATION must be auto, call or worker"),
+        ([*CLI, "--isolation", "x"], {}, "--isolation must be auto, call or worker"),
+        (CLI, {"FUNC_CONCURRENCY": "4", "FUNC_EXECUTORS_MIN": "5"}, "FUNC_EXECUTORS_MIN must be at least 0 and at most 4"),
+        (CLI, {"FUNC_EXECUTOR_IDLE": "0"}, "FUNC_EXECUTOR_IDLE must be greater than 0"),
         (CLI, {"FUNC_ACCESS_LOG": "maybe"}, "FUNC_ACCESS_LOG must be 'on' or 'off'"),
         ([*CLI, "--bogus"], {}, "unknown argument '--bogus'"),
         (["--from-file", "x.py"], {}, "--handler MODULE.FUNCTION is required"),
@@ -70,3 +75,14 @@ def test_an_error_after_the_handler_is_known_names_it() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(CLI, {"FUNC_PORT": "x"})
     assert (caught.value.handler, caught.value.source) == ("test.hello", "/tmp/f.py")
+
+
+def test_isolation_and_concurrency() -> None:
+    s = load_settings(CLI, {})
+    assert (s.isolation, s.executors_min, s.executor_idle) == ("auto", 1, 30.0)
+    assert (s.isolation_for(False), s.isolation_for(True)) == ("call", "worker")
+    s = load_settings([*CLI, "--isolation", "worker"], {"FUNC_ISOLATION": "call"})
+    assert (s.isolation_for(False), s.isolation_for(True)) == ("worker", "worker")
+    assert load_settings(CLI, {"FUNC_ISOLATION": "call"}).isolation_for(True) == "call"
+    assert load_settings(CLI, {"FUNC_THREADS": "7"}).threads == 7
+    assert load_settings(CLI, {"FUNC_THREADS": "7", "FUNC_CONCURRENCY": "9"}).threads == 9

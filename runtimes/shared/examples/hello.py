@@ -6,14 +6,14 @@ Call it with:   curl -d '{"name": "Ada"}' -H 'Content-Type: application/json' lo
 
 
 def main(event, context):
-    """A `def` function: runs in the runtime's thread pool."""
+    """A `def` function: each call runs in an executor process (FUNC_ISOLATION=auto → call)."""
     data = event["data"]
     name = data.get("name", "world") if isinstance(data, dict) else "world"
     return f"hello {name}"
 
 
 async def main_async(event, context):
-    """The same as an `async def` function: runs on the event loop."""
+    """The same as an `async def` function: runs on the worker's event loop (auto → worker)."""
     return main(event, context)
 
 
@@ -25,3 +25,11 @@ def bench(event, context):
 async def bench_async(event, context):
     """`async def` twin of `bench`, compared with an `async def` Starlette endpoint."""
     return "hello world"
+
+
+def bench_sleep(event, context):
+    """A blocking call (half a second), for the memory figures under 40 concurrent calls."""
+    import time
+
+    time.sleep(0.5)
+    return "slept"

@@ -6,6 +6,8 @@ a `def` endpoint (Starlette runs it in anyio's thread pool, as any Starlette use
 (uvloop, httptools, no access log, no proxy headers) so that the ratio measures the runtime, not the server.
 """
 
+import time
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -20,5 +22,16 @@ async def hello_async(request: Request) -> PlainTextResponse:
     return PlainTextResponse("hello world")
 
 
+def sleep_sync(request: Request) -> PlainTextResponse:
+    time.sleep(0.5)
+    return PlainTextResponse("slept")
+
+
 sync_app = Starlette(routes=[Route("/", hello_sync, methods=["GET", "POST"])])
-async_app = Starlette(routes=[Route("/", hello_async, methods=["GET", "POST"])])
+adef sleep_sync(request: Request) -> PlainTextResponse:
+    time.sleep(0.5)
+    return PlainTextResponse("slept")
+
+
+sync_app = Starlette(routes=[Route("/", hello_async, methods=["GET", "POST"])])
+sleep_app = Starlette(routes=[Route("/", sleep_sync, methods=["GET", "POST"])])
