@@ -1,7 +1,7 @@
 """CONTRACT §5 "Isolation": in `call` isolation one bad call never takes the others down.
 
-Every case here sets FUNC_ISOLATION=call itself (a case's own value wins over --isolation), so it
-runs in call isolation whatever the run's option is. The crashing functions are
+Every case here sets FUNC_ISOLATION itself (a case's own value wins over --isolation), so it runs
+in the isolation it is about whatever the run's option is: `call`, except the last one (`worker`). The crashing functions are
 `crashes.dispatch` (`x-case` header) in every language.
 """
 
@@ -160,3 +160,18 @@ def test_isolation_value_is_checked(start_fails):
     exit = start_fails("crashes", "dispatch", env={"FUNC_ISOLATION": "sometimes"})
     assert exit.code == 2
     assert "FUNC_ISOLATION" in exit.stderr
+
+
+def test_worker_isolation_logs_and_counts_the_calls_lost_with_a_crashed_worker(serve):
+    """`worker` isolation: a crash takes the worker's calls with it, but none is lost silently."""
+    server = serve("crashes", "dispatch", env={"FUNC_ISOLATION": "worker"})
+    tag = uuid.uuid4().hex[:8]
+    sleepers = [{"x-case": "sleep", "x-seconds": "3", "event-id": f"lost-{tag}-{i}"} for i in range(5)]
+    crash = {"x-case": "segfault", "event-id": f"lost-{tag}-crash"}
+    results = asyncio.run(_post_many(server.url + "/", [*sleepers, crash], delay_last=0.5))
+    assert not any(getattr(r, "status_code", None) == 200 for r in results), results
+    for headers in [*sleepers, crash]:
+        server.wait_for_output(rf"^error: event-id={re.escape(headers['event-id'])}: the call was lost: "
+                               r"its worker died \(killed by signal SIGSEGV\)$", stream="stderr")
+    eventually(lambda: _failures_at_least(server, 6))
+    assert server.post("/", headers={"x-case": "ok"}).text == "ok"

@@ -34,6 +34,7 @@ _PREFLIGHT_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 _CLOSE = (b"connection", b"close")
 _DONE = object()
 BIG_JSON = 1 << 20  # bytes of JSON body decoded in a thread, off the event loop
+BIG_RESULT = 10_000  # items of a returned list/dict encoded in a thread, off the event loop
 
 TIMEOUT_BODY = b"Timeout while processing the function"
 
@@ -75,6 +76,7 @@ class FunctionApp:
         self.timeout_body = TIMEOUT_BODY
         self.internal_error = internal_error_body
         self.remote: Any = None  # a RemoteCaller in `call` isolation: calls go to executor processes
+        self.inflight: Any = None  # an InFlight table in `worker` isolation: what is lost if this worker dies
 
         self.cors_on = settings.cors_origins is not None
         self.cors_any = settings.cors_origins == frozenset({"*"})
@@ -230,6 +232,7 @@ class FunctionApp:
         counters = metrics.for_method(scope["method"])
         counters.calls += 1
         metrics.in_flight += 1
+        tracked = self.inflight.add(scope["method"], event_id) if self.inflight is not None else -1
         started = time.perf_counter()
         status, size = 500, 0
         try:
@@ -239,6 +242,8 @@ class FunctionApp:
             status, size = await self._shut_down_before_the_end(send, event_id, cors)
         finally:
             metrics.in_flight -= 1
+            if tracked >= 0:
+                self.inflight.remove(tracked)
             counters.observe(time.perf_counter() - started)
             if self.access_log is not None:
                 self.access_log.log(scope, status, size, headers.get(b"referer"), headers.get(b"user-agent"))
@@ -275,7 +280,10 @@ class FunctionApp:
                 if not is_http_response(exc):
                     raise
                 result = exc  # bottle.abort() and raised HTTPResponses set a status
-            answer = convert(result)
+            if (type(result) is list or type(result) is dict) and len(result) > BIG_RESULT:
+                answer = await asyncio.get_running_loop().run_in_executor(None, convert, result)  # off the loop
+            else:
+                answer = convert(result)
         except CallTimeout:
             counters.timeouts += 1
             counters.failures += 1

@@ -66,6 +66,7 @@ class RemoteCaller:
         metrics = app.metrics
         counters = metrics.for_method(scope["method"])
         metrics.in_flight += 1
+        tracked = app.inflight.add(scope["method"], event_id) if app.inflight is not None else -1
         started = time.perf_counter()
         status, size, counted = 500, 0, True
         task = asyncio.current_task()
@@ -111,6 +112,8 @@ class RemoteCaller:
         finally:
             self.deadlines.remove(slot, expiry)
             metrics.in_flight -= 1
+            if tracked >= 0:
+                app.inflight.remove(tracked)
             if counted:
                 counters.calls += 1
                 counters.observe(time.perf_counter() - started)

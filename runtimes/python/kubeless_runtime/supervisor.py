@@ -37,9 +37,11 @@ from dataclasses import dataclass
 from types import FrameType
 
 from .loader import LoadedFunction
-from .metrics import Board, merge
+from .metrics import BUCKETS, Board, merge
 from .settings import Settings
 from .executor import run_executor
+from .executor_pool import describe_exit
+from .inflight import InFlight
 from .worker import EXECUTOR, EXECUTOR_FAILED, EXITED, REPLACE_ME, SERVED, STOP_SIGNALS, run_worker
 
 HEARTBEAT_SLACK = 2.0  # seconds of silence beyond FUNC_TIMEOUT before a worker counts as frozen
@@ -55,6 +57,7 @@ FORK_SIGNALS = STOP_SIGNALS | {signal.SIGCHLD, signal.SIGUSR1}
 class _Worker:
     pid: int
     control: socket.socket
+    inflight: InFlight
     started: float
     last_beat: float
     retiring: bool = False
@@ -158,14 +161,17 @@ class Supervisor:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         supervisor_pid = os.getpid()
         slot = self.free_slots.pop(0) if self.free_slots else -1
+        inflight = InFlight()
         pid = self._fork()
         if pid == 0:  # the worker
             ours.close()
-            run_worker(self.settings, self.loaded, self.sock, theirs, supervisor_pid, self.board, slot)
+            run_worker(self.settings, self.loaded, self.sock, theirs, supervisor_pid, self.board, slot, inflight)
         theirs.close()
         ours.setblocking(False)
         now = time.monotonic()
-        self.workers[pid] = _Worker(pid=pid, control=ours, started=now, last_beat=now, slot=slot)
+        self.workers[pid] = _Worker(
+            pid=pid, control=ours, inflight=inflight, started=now, last_beat=now, slot=slot
+        )
 
     def _spawn_executor(self, worker: _Worker, fd: int) -> None:
         """Fork an executor for `worker` on the socket it sent (CONTRACT §5, `call` isolation)."""
@@ -178,12 +184,18 @@ class Supervisor:
         os.close(fd)
         self.executors[pid] = (worker.pid, time.monotonic())
 
-    def _fold_metrics(self, worker: _Worker) -> None:
-        """Keep an ended worker's last published numbers in the board's "retired" slot."""
+    def _fold_metrics(self, worker: _Worker, lost: list[tuple[str, str]]) -> None:
+        """Keep an ended worker's last published numbers in the board's "retired" slot.
+
+        Calls it lost when it died count as failures (they were counted as calls when they started).
+        """
         if worker.slot < 0:
             return
         last = self.board.read(worker.slot)
         last.pop("", None)  # its calls in flight are over
+        for method, _ in lost:
+            numbers = last.setdefault(method, [0] * (4 + len(BUCKETS) + 1))
+            numbers[1] += 1
         retired = self.board.read(0)
         merge(retired, last)
         self.board.write(0, retired)
@@ -272,13 +284,20 @@ class Supervisor:
             if worker is None:
                 continue
             worker.control.close()
-            self._fold_metrics(worker)
+            lost = worker.inflight.lost()
+            worker.inflight.close()
+            code = os.waitstatus_to_exitcode(status)
+            if lost:
+                how = describe_exit(code)
+                sys.stderr.write("".join(
+                    f"error: event-id={event_id}: the call was lost: its worker died ({how})\n" for _, event_id in lost
+                ))
+            self._fold_metrics(worker, lost)
             for executor, (owner, _) in self.executors.items():  # one stuck in C would not see its socket close
                 if owner == pid:
                     self._kill(executor, signal.SIGKILL)
             if worker.retiring or self.shutting_down:
                 continue
-            code = os.waitstatus_to_exitcode(status)
             lived = time.monotonic() - worker.started
             _log(f"worker {pid} exited unexpectedly (exit code {code}); starting another")
             if self._failed_at_start("workers", lived):

@@ -31,6 +31,7 @@ import uvloop
 from .accesslog import AccessLog
 from .app import FunctionApp
 from .executor_pool import ExecutorPool
+from .inflight import InFlight
 from .invoker import Deadlines, Invoker
 from .loader import LoadedFunction
 from .metrics import Board, Metrics
@@ -152,6 +153,7 @@ def run_worker(
     supervisor_pid: int,
     board: Board | None,
     slot: int,
+    inflight: InFlight,
 ) -> NoReturn:
     """The body of a forked worker process. Never returns."""
     code = 1
@@ -171,7 +173,7 @@ def run_worker(
         _configure_uvicorn_logging()
         loop = uvloop.new_event_loop()
         asyncio.set_event_loop(loop)
-        code = loop.run_until_complete(_serve(settings, loaded, sock, control, board, slot))
+        code = loop.run_until_complete(_serve(settings, loaded, sock, control, board, slot, inflight))
     except BaseException:  # noqa: BLE001 - whatever happens, report it and leave through os._exit
         traceback.print_exc()
     finally:
@@ -185,7 +187,7 @@ def run_worker(
 
 async def _serve(
     settings: Settings, loaded: LoadedFunction, sock: socket.socket, control_sock: socket.socket,
-    board: Board | None, slot: int,
+    board: Board | None, slot: int, inflight: InFlight,
 ) -> int:
     config = uvicorn.Config(
         app=lambda scope, receive, send: None,  # replaced below, once the server exists
@@ -215,6 +217,7 @@ async def _serve(
     else:
         invoker = Invoker(settings.threads, on_stuck=control.ask_replacement)
         app = FunctionApp(settings, loaded, invoker, metrics, access_log)
+    app.inflight = inflight
     config.app = app
     control.heartbeat()
     if _stop_requested:  # told to stop before uvicorn was listening for it
