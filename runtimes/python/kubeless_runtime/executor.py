@@ -2,7 +2,9 @@
 
 The supervisor forks it (the function's module already imported, so it is ready in milliseconds,
 its globals built once) on a socket the worker sent along; from then on it talks only to that
-worker, over length-prefixed pickled frames:
+worker, over length-prefixed frames of plain values (tuples, bytes, str, numbers, lists, dicts)
+serialised with `marshal`: both ends are the same interpreter, and marshal is about twice as fast
+as pickle on these. Nothing but the runtime's own frames crosses it:
 
     worker → executor   ("c", event_id, arrival, deadline, scope fields, headers, body)   a call
     executor → worker   ("ready", pid)                                once, when it can take calls
@@ -23,8 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import marshal
 import os
-import pickle
 import signal
 import socket
 import struct
@@ -38,12 +40,17 @@ from .responses import ConversionError, Reply, StarletteResponse, Stream, conver
 from .settings import Settings
 
 HEADER = struct.Struct("<I")
+RECV_SIZE = 64 * 1024  # a whole small request in one read; larger ones take a second
 _PR_SET_PDEATHSIG = 1
 
 
 def frame(message: Any) -> bytes:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    data = marshal.dumps(message)
     return HEADER.pack(len(data)) + data
+
+
+def unframe(data: bytes | bytearray | memoryview) -> Any:
+    return marshal.loads(data)
 
 
 class ClientGone(BaseException):
@@ -73,7 +80,8 @@ class Executor:
         self.is_async = loaded.is_async
         self.is_async_gen = loaded.is_async_gen
         self.settings = settings
-        self.header = bytearray(HEADER.size)
+        self.buffer = bytearray(RECV_SIZE)
+        self.view = memoryview(self.buffer)
         self.streaming = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -88,13 +96,27 @@ class Executor:
         return True
 
     def receive(self) -> Any:
-        """The next frame from the worker, or None when it closed the socket."""
-        if not self._recv_exactly(memoryview(self.header)):
+        """The next frame from the worker, or None when it closed the socket.
+
+        The worker sends one frame and waits for the answer, so a frame never shares a read with the
+        next: one `recv` into a reused buffer gets a whole small request.
+        """
+        got = self.sock.recv_into(self.buffer)
+        while got < HEADER.size:
+            if got == 0:
+                return None
+            more = self.sock.recv_into(self.view[got:])
+            if more == 0:
+                return None
+            got += more
+        end = HEADER.size + HEADER.unpack_from(self.buffer)[0]
+        if end <= got:
+            return unframe(self.view[HEADER.size : end])
+        data = bytearray(end - HEADER.size)
+        data[: got - HEADER.size] = self.view[HEADER.size : got]
+        if not self._recv_exactly(memoryview(data)[got - HEADER.size :]):
             return None
-        data = bytearray(HEADER.unpack(self.header)[0])
-        if not self._recv_exactly(memoryview(data)):
-            return None
-        return pickle.loads(data)
+        return unframe(data)
 
     def send(self, message: Any) -> None:
         self.sock.sendall(frame(message))
@@ -163,14 +185,14 @@ class Executor:
             self.send(("err", isinstance(exc, MemoryError)))  # after a MemoryError, start afresh
             return
         if type(answer) is Reply:
-            self.send(("r", answer.status, answer.headers, answer.body))
+            self.send(("r", int(answer.status), answer.headers, bytes(answer.body)))
         elif type(answer) is Stream:
             self.stream(answer, event_id)
         else:
             self.starlette(answer, scope, body, event_id)
 
     def stream(self, answer: Stream, event_id: str) -> None:
-        self.send(("s", answer.status, answer.headers))
+        self.send(("s", int(answer.status), answer.headers))
         iterator = answer.iterator
         outcome = "ok"
         try:
@@ -219,7 +241,14 @@ class Executor:
             return {"type": "http.disconnect"}
 
         async def send(message: Any) -> None:
-            self.send(("a", dict(message)))
+            message = dict(message)
+            if "status" in message:
+                message["status"] = int(message["status"])
+            if "headers" in message:
+                message["headers"] = [(bytes(name), bytes(value)) for name, value in message["headers"]]
+            if "body" in message:
+                message["body"] = bytes(message["body"])
+            self.send(("a", message))
 
         outcome = "ok"
         try:

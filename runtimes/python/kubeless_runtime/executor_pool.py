@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import pickle
 import signal
 import socket
 import sys
@@ -23,7 +22,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
-from .executor import HEADER, frame
+from .executor import HEADER, frame, unframe
 from .settings import Settings
 
 READY_TIMEOUT = 10.0  # seconds a new executor may take to say it is ready
@@ -65,7 +64,7 @@ class ExecutorConnection(asyncio.Protocol):
             end = start + HEADER.size + length
             if end > size:
                 break
-            self.frames.append(pickle.loads(buffer[start + HEADER.size : end]))
+            self.frames.append(unframe(buffer[start + HEADER.size : end]))
             start = end
         if start:
             del buffer[:start]
@@ -139,6 +138,7 @@ class ExecutorPool:
         self.on_start_failure = on_start_failure
         self.idle: list[ExecutorConnection] = []
         self.size = 0  # executors alive or starting
+        self.starting = 0  # of which starting: each goes to the first call in line when ready
         self.waiters: deque[asyncio.Future[ExecutorConnection]] = deque()
         self.statuses: OrderedDict[int, int] = OrderedDict()
         self.status_waiters: dict[int, asyncio.Future[int]] = {}
@@ -165,7 +165,7 @@ class ExecutorPool:
         """Wait in line for an executor, starting one if the limit allows."""
         future: asyncio.Future[ExecutorConnection] = asyncio.get_running_loop().create_future()
         self.waiters.append(future)
-        if self.size < self.limit:
+        if self.size < self.limit and self.starting < len(self.waiters):
             self._start_one()
         return await future
 
@@ -187,6 +187,7 @@ class ExecutorPool:
 
     def _start_one(self) -> None:
         self.size += 1
+        self.starting += 1
         asyncio.ensure_future(self._spawn())
 
     async def _spawn(self) -> None:
@@ -203,6 +204,7 @@ class ExecutorPool:
             executor.pid = ready[1]
             executor.counted = True
         except (OSError, ExecutorGone, asyncio.TimeoutError) as exc:
+            self.starting -= 1
             self.size -= 1
             if executor is not None:
                 executor.close()
@@ -216,6 +218,7 @@ class ExecutorPool:
                     break
             self._schedule_refill(failed=True)
             return
+        self.starting -= 1
         self.backoff = 0.0
         self.release(executor)
 

@@ -124,7 +124,7 @@ class Server:
 
 def wrk(url: str, duration: float, connections: int) -> Sample:
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", url],
         check=True, capture_output=True, text=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -286,7 +286,7 @@ def main() -> int:
         print("benchmark: wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
     os.chdir(ROOT)
-    print(f"wrk -t1 -c{args.connections} -d{args.duration}s, {args.rounds} alternating rounds, medians; "
+    print(f"wrk -t1 -c{args.connections} -d{args.duration:g}s, {args.rounds} alternating rounds, medians; "
           f"{os.cpu_count()} cores")
     header = f"{'case':<19}{'server':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
     print(header + f"{'ratio req/s':>13}")
