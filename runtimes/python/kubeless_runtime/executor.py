@@ -261,6 +261,10 @@ class Executor:
         self.send(("e", outcome))
 
 
+def _ignore(signum: int, frame: Any) -> None:
+    pass
+
+
 def _on_client_gone(executor: Executor) -> Any:
     def handler(signum: int, frame: Any) -> None:
         if executor.streaming:
@@ -283,8 +287,10 @@ def run_executor(fd: int, loaded: LoadedFunction, settings: Settings, parent_pid
             pass
         if os.getppid() != parent_pid:
             os._exit(1)
-        for sig in (signal.SIGTERM, signal.SIGINT):  # a drain lets calls finish; the worker ends us
-            signal.signal(sig, signal.SIG_IGN)
+        # A drain lets the call finish; the worker (or the supervisor) ends us. A no-op handler rather
+        # than SIG_IGN, which processes the function starts would inherit across exec.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _ignore)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         sock = socket.socket(fileno=fd)
         sock.setblocking(True)

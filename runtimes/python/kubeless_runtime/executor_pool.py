@@ -28,6 +28,7 @@ from .settings import Settings
 READY_TIMEOUT = 10.0  # seconds a new executor may take to say it is ready
 STATUS_WAIT = 1.0  # seconds to wait for the exit status of an executor that died in a call
 BACKOFF_FIRST, BACKOFF_MAX = 0.1, 2.0
+PAUSE_AT, RESUME_AT = 64, 8  # frames waiting to be sent on: stop reading from the executor, read again
 
 
 class ExecutorGone(Exception):
@@ -44,6 +45,7 @@ class ExecutorConnection(asyncio.Protocol):
         self.frames: deque[Any] = deque()
         self.waiter: asyncio.Future[None] | None = None
         self.pid = 0
+        self.paused = False
         self.closed = False
         self.counted = False  # part of the pool's size
         self.served = 0
@@ -69,6 +71,9 @@ class ExecutorConnection(asyncio.Protocol):
         if start:
             del buffer[:start]
         if self.frames:
+            if len(self.frames) >= PAUSE_AT and self.transport is not None and not self.paused:
+                self.paused = True  # a stream faster than its client: the executor waits in sendall
+                self.transport.pause_reading()
             self._wake()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -92,6 +97,9 @@ class ExecutorConnection(asyncio.Protocol):
                 await self.waiter
             finally:
                 self.waiter = None
+        if self.paused and len(self.frames) <= RESUME_AT and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
         return self.frames.popleft()
 
     def send(self, message: Any) -> None:

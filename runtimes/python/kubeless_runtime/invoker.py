@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import heapq
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,25 +48,32 @@ class _NotStarted(Exception):
 
 
 class _Slot(set):  # type: ignore[type-arg]
-    """The entries due in one slot, and the loop timer that fires them."""
+    """The entries due in one slot of the wheel."""
 
-    __slots__ = ("key", "timer")
+    __slots__ = ("key",)
 
 
 class Deadlines:
     """The deadlines of the calls in flight, on a timer wheel of `RESOLUTION`-second slots.
 
-    One loop timer per slot instead of one per call: arming and cancelling a timer costs about
-    4 µs in uvloop, a noticeable part of a request; adding to and discarding from a set costs
-    almost nothing. Entries expire at most `RESOLUTION` late, well inside the 100 ms the contract
-    allows for the 408. A slot that empties is dropped with its timer at once, so memory follows
-    the calls in flight, not the timeout (a slot per 10 ms of FUNC_TIMEOUT otherwise).
+    Adding to and discarding from a slot's set costs almost nothing; arming and cancelling a loop
+    timer costs about 4 µs in uvloop, a noticeable part of a request. So there is one loop timer
+    for the whole wheel, armed for the earliest slot, and re-armed only when it fires (or when a
+    slot earlier than it appears). Entries expire at most `RESOLUTION` late, well inside the 100 ms
+    the contract allows for the 408, and never early.
+
+    Memory follows the calls in flight, not FUNC_TIMEOUT: a slot that empties is dropped at once;
+    the heap of slot keys may keep the keys of dropped slots for a while, and is compacted when
+    they outnumber the live ones.
     """
 
     RESOLUTION = 0.01
 
     def __init__(self) -> None:
         self._slots: dict[int, _Slot] = {}
+        self._keys: list[int] = []  # a heap of slot keys; some may be of slots already dropped
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_key = 0
 
     def add(self, deadline: float, entry: Any) -> _Slot:
         """Call `entry.expire()` at `deadline`; `remove(slot, entry)` cancels it."""
@@ -74,7 +82,9 @@ class Deadlines:
         if slot is None:
             slot = self._slots[key] = _Slot()
             slot.key = key
-            slot.timer = asyncio.get_running_loop().call_at(key * self.RESOLUTION, self._fire, key)
+            heapq.heappush(self._keys, key)
+            if self._timer is None or key < self._timer_key:
+                self._arm(key)
         slot.add(entry)
         return slot
 
@@ -82,14 +92,29 @@ class Deadlines:
         slot.discard(entry)
         if not slot and self._slots.get(slot.key) is slot:
             del self._slots[slot.key]
-            slot.timer.cancel()
+            if len(self._keys) > 2 * len(self._slots) + 64:
+                self._keys = list(self._slots)
+                heapq.heapify(self._keys)
 
     def __len__(self) -> int:
         return len(self._slots)
 
-    def _fire(self, key: int) -> None:
-        for entry in list(self._slots.pop(key, ())):
-            entry.expire()
+    def _arm(self, key: int) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_key = key
+        self._timer = asyncio.get_running_loop().call_at(key * self.RESOLUTION, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        keys = self._keys
+        while keys and keys[0] <= self._timer_key:
+            for entry in list(self._slots.pop(heapq.heappop(keys), ())):
+                entry.expire()
+        while keys and keys[0] not in self._slots:
+            heapq.heappop(keys)
+        if keys and self._timer is None:
+            self._arm(keys[0])
 
 
 class TaskExpiry:

@@ -100,7 +100,14 @@ class RemoteCaller:
             except ExecutorGone:
                 dead = executor
                 executor = None
-                code = await self.pool.exit_status(dead.pid) if dead is not None and dead.pid else None
+                code = None
+                if dead is not None and dead.pid:
+                    try:
+                        code = await self.pool.exit_status(dead.pid)
+                    except asyncio.CancelledError:  # its deadline came while waiting for the status
+                        if not expiry.expired:
+                            raise
+                        task.uncancel()
                 counters.failures += 1
                 sys.stderr.write(f"error: event-id={event_id}: the call's executor died ({describe_exit(code)})\n")
                 if state.started:

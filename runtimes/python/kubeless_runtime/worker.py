@@ -169,7 +169,8 @@ def run_worker(
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _remember_stop)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        # The supervisor blocked these across the fork; a function's subprocesses need SIGCHLD too.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS | {signal.SIGCHLD, signal.SIGUSR1})
         _configure_uvicorn_logging()
         loop = uvloop.new_event_loop()
         asyncio.set_event_loop(loop)

@@ -119,7 +119,7 @@ def test_deadlines_fire_late_by_at_most_their_resolution_and_never_early() -> No
         loop = asyncio.get_running_loop()
         wheel = Deadlines()
         kept = [Entry(loop.time() + d) for d in (0.05, 0.051, 0.12, 0.3)]
-        for entry in kept:
+        for entry in reversed(kept):  # an earlier slot added after a later one re-arms the timer
             wheel.add(entry.due, entry)
         cancelled = Entry(loop.time() + 0.1)
         wheel.remove(wheel.add(cancelled.due, cancelled), cancelled)
@@ -201,6 +201,7 @@ def test_memory_does_not_follow_the_timeout() -> None:
             entry = Entry()
             wheel.remove(wheel.add(loop.time() + 900 - i * 0.45, entry), entry)
         assert len(wheel) == 0
+        assert len(wheel._keys) <= 64 + 1  # the keys of dropped slots are compacted away
         kept = Entry()
         slot = wheel.add(loop.time() + 900, kept)
         assert len(wheel) == 1
