@@ -199,10 +199,7 @@ class Executor:
             while True:
                 self.streaming = True
                 try:
-                    if answer.is_async:
-                        chunk = self.loop.run_until_complete(iterator.__anext__())
-                    else:
-                        chunk = next(iterator)
+                    chunk = self._next_async(iterator) if answer.is_async else next(iterator)
                 finally:
                     self.streaming = False
                 if isinstance(chunk, str):
@@ -228,6 +225,20 @@ class Executor:
         except BaseException:  # noqa: S110 - closing a generator that failed: nothing more to say
             pass
         self.send(("e", outcome))
+
+    def _next_async(self, iterator: Any) -> Any:
+        """The next chunk of an async generator; when the client goes away, cancel it where it awaits."""
+        step = asyncio.ensure_future(iterator.__anext__(), loop=self.loop)
+        try:
+            return self.loop.run_until_complete(step)
+        except ClientGone:
+            self.streaming = False
+            step.cancel()  # CancelledError at the generator's await: its `finally` runs
+            try:
+                self.loop.run_until_complete(step)
+            except BaseException:  # noqa: S110 - the cancellation we asked for
+                pass
+            raise
 
     def starlette(self, response: StarletteResponse, scope: dict[str, Any], body: bytes, event_id: str) -> None:
         """A Starlette Response runs its own ASGI code here; its messages go to the worker as they come."""
