@@ -17,13 +17,14 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from . import bigjson
 from .accesslog import AccessLog
 from .call import BadJson, decode_json, event_id_of, is_json, log_error, make_event
 from .event import EventTime
 from .invoker import CallTimeout, Invoker
 from .loader import LoadedFunction
 from .metrics import Metrics
-from .responses import TEXT_PLAIN, ConversionError, Reply, Stream, StarletteResponse, convert, is_http_response
+from .responses import APPLICATION_JSON, TEXT_PLAIN, ConversionError, Reply, Stream, StarletteResponse, convert, is_http_response
 from .settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -34,7 +35,6 @@ _PREFLIGHT_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 _CLOSE = (b"connection", b"close")
 _DONE = object()
 BIG_JSON = 1 << 20  # bytes of JSON body decoded in a thread, off the event loop
-BIG_RESULT = 10_000  # items of a returned list/dict encoded in a thread, off the event loop
 
 TIMEOUT_BODY = b"Timeout while processing the function"
 
@@ -280,8 +280,8 @@ class FunctionApp:
                 if not is_http_response(exc):
                     raise
                 result = exc  # bottle.abort() and raised HTTPResponses set a status
-            if (type(result) is list or type(result) is dict) and len(result) > BIG_RESULT:
-                answer = await asyncio.get_running_loop().run_in_executor(None, convert, result)  # off the loop
+            if (type(result) is list or type(result) is dict) and bigjson.is_big(result):
+                answer = await self._big_json(result)  # in batches, in a thread: the loop keeps running
             else:
                 answer = convert(result)
         except CallTimeout:
@@ -360,6 +360,14 @@ class FunctionApp:
             gone.cancel()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return answer.status, size
+
+    @staticmethod
+    async def _big_json(result: Any) -> Reply:
+        try:
+            body = await asyncio.get_running_loop().run_in_executor(None, bigjson.encode, result)
+        except (TypeError, ValueError) as exc:
+            raise ConversionError(f"the function returned a value that is not JSON-serialisable: {exc}") from None
+        return Reply(200, [APPLICATION_JSON], body)
 
     async def _shut_down_before_the_end(self, send: Send, event_id: str, cors: Any) -> tuple[int, int]:
         """CONTRACT §8: a call still running when the grace period ends is answered 503."""
