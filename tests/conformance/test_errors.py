@@ -53,3 +53,13 @@ def test_nodejs_non_error_throw_and_rejection(returns, name):
     assert_error(response, 500, body=f"Internal Server Error (event-id: {event_id})")
     returns.wait_for_output(rf"^error: event-id={event_id}:", "stderr", since=mark)
     assert returns.post("/", headers={"x-case": "text"}).text == "hello"
+
+
+@pytest.mark.only("python")
+def test_python_a_cancelled_error_the_function_raises_is_an_ordinary_500(serve):
+    server = serve("returns", "dispatch_async", shared=True)
+    event_id = f"evt-{uuid.uuid4().hex}"
+    response = server.post("/", headers={"x-case": "raise_cancelled", "event-id": event_id})
+    assert_error(response, 500, body=f"Internal Server Error (event-id: {event_id})")
+    server.wait_for_output(rf"^error: event-id={event_id}: the function raised: \S*CancelledError", stream="stderr")
+    assert server.post("/", headers={"x-case": "text"}).status_code == 200

@@ -99,6 +99,27 @@ def test_the_deadline_kills_a_call_that_cannot_be_interrupted(serve, case):
     assert server.post("/", headers={"x-case": "ok"}).text == "ok"
 
 
+def test_the_executor_is_gone_within_100_ms_of_the_408(serve):
+    server = serve("crashes", "dispatch", env={**CALL, "FUNC_TIMEOUT": "1"})
+    token = uuid.uuid4().hex
+    with httpx.Client(timeout=30) as client:
+        response = client.post(server.url + "/", headers={"x-case": "c_block", "x-token": token})
+        answered = time.monotonic()
+    assert_error(response, 408, body=TIMEOUT_BODY)
+    pid = int(server.wait_for_output(rf"^BLOCKING {token} (\d+)$", timeout=1).group(1))
+    while _running(pid):
+        assert time.monotonic() - answered < 0.1 + 0.2, "the executor of a timed-out call still runs"
+        time.sleep(0.005)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
 def test_other_calls_complete_while_one_is_killed_at_its_deadline(serve):
     server = serve("crashes", "dispatch", env={**CALL, "FUNC_TIMEOUT": "1"})
     sleepers = [{"x-case": "sleep", "x-seconds": "0.8"} for _ in range(10)]

@@ -237,9 +237,14 @@ class FunctionApp:
         status, size = 500, 0
         try:
             status, size = await self._run(scope, receive, send, event, context, deadline, counters, cors)
-        except asyncio.CancelledError:  # uvicorn ends the calls still running when the grace period is over
+        except asyncio.CancelledError as exc:
             counters.failures += 1
-            status, size = await self._shut_down_before_the_end(send, event_id, cors)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # uvicorn ends the calls still running after the grace period
+                status, size = await self._shut_down_before_the_end(send, event_id, cors)
+            else:  # the function raised CancelledError itself: an error like any other
+                self._log_error(event_id, exc)
+                status, size = await self._send_error(send, 500, internal_error_body(event_id), cors)
         finally:
             metrics.in_flight -= 1
             if tracked >= 0:

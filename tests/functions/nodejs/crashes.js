@@ -19,7 +19,10 @@ function dispatch(event, context) {
     case 'sys_exit': process.exit(3); break;
     case 'memory': throw new RangeError('out of memory (simulated)');
     case 'sleep': blockFor(Number(req.headers['x-seconds'] || '1')); return 'slept';
-    case 'c_block': blockFor(60); break;
+    case 'c_block':
+      console.log(`BLOCKING ${req.headers['x-token'] || ''} ${process.pid}`);
+      blockFor(60);
+      break;
     case 'gil': for (;;) { /* spin */ }
     case 'count': return { calls, pid: process.pid };
     case 'print': {

@@ -31,6 +31,7 @@ def dispatch(event, context):
         time.sleep(float(request.get_header("x-seconds", "1")))
         return "slept"
     if case == "c_block":  # blocked inside C past the deadline
+        print(f"BLOCKING {request.get_header('x-token', '')} {os.getpid()}", flush=True)
         time.sleep(60)
     if case == "gil":  # C code that never releases the GIL and never checks for exceptions
         sum(range(10**12))
