@@ -93,9 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     host, port = sock.getsockname()[:2]
     workers = f"{settings.workers} worker{'s' if settings.workers != 1 else ''}"
+    if settings.isolation_for(loaded.is_async) == "call":
+        model = f"call isolation: up to {settings.threads} executors each"
+    else:
+        model = f"worker isolation: {settings.threads} threads each"
     sys.stderr.write(
         f"kubeless-runtime: serving {settings.handler} from {loaded.file} on http://{host}:{port} "
-        f"(pid {os.getpid()}, {workers}, {settings.threads} threads each, timeout {settings.timeout:g} s)\n"
+        f"(pid {os.getpid()}, {workers}, {model}, timeout {settings.timeout:g} s)\n"
     )
 
     from .supervisor import Supervisor
