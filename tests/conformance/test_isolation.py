@@ -129,6 +129,15 @@ def test_other_calls_complete_while_one_is_killed_at_its_deadline(serve):
     assert_error(killed, 408, body=TIMEOUT_BODY)
 
 
+def test_a_result_that_cannot_be_sent_is_the_runtimes_500(serve):
+    server = serve("crashes", "dispatch", env=CALL)
+    event_id = f"unsendable-{uuid.uuid4().hex[:8]}"
+    response = server.post("/", headers={"x-case": "unsendable", "event-id": event_id})
+    assert_error(response, 500, body=f"Internal Server Error (event-id: {event_id})")
+    server.wait_for_output(rf"^error: event-id={event_id}: the function's result cannot be sent: ", stream="stderr")
+    assert server.post("/", headers={"x-case": "ok"}).text == "ok"
+
+
 def test_module_globals_persist_within_an_executor(serve):
     server = serve("crashes", "dispatch", env={**CALL, "FUNC_CONCURRENCY": "1"})
     seen = [server.post("/", headers={"x-case": "count"}).json() for _ in range(3)]

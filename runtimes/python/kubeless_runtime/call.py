@@ -93,3 +93,9 @@ def log_error(event_id: str, exc: BaseException, where: str = "") -> None:
     summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
     doing = f" {where}" if where else ""
     sys.stderr.write(f"error: event-id={event_id}: the function raised{doing}: {summary}\n{user_traceback(exc)}")
+
+
+def log_unsendable(event_id: str, exc: BaseException) -> None:
+    """The function returned something the runtime cannot send: the runtime's conversion, one line."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    sys.stderr.write(f"error: event-id={event_id}: the function's result cannot be sent: {reason}\n")

@@ -34,7 +34,7 @@ import sys
 import traceback
 from typing import Any, NoReturn
 
-from .call import BadJson, decode_json, event_id_of, is_json, log_error, make_event
+from .call import BadJson, decode_json, is_json, log_error, log_unsendable, make_event
 from .loader import LoadedFunction
 from .responses import ConversionError, Reply, StarletteResponse, Stream, convert, is_http_response
 from .settings import Settings
@@ -177,15 +177,22 @@ class Executor:
                 if not is_http_response(exc):
                     raise
                 result = exc
-            answer = convert(result)
         except _Exit:
             raise
         except BaseException as exc:
             log_error(event_id, exc)
             self.send(("err", isinstance(exc, MemoryError)))  # after a MemoryError, start afresh
             return
+        try:
+            answer = convert(result)
+            if type(answer) is Reply:
+                reply = frame(("r", int(answer.status), answer.headers, bytes(answer.body)))
+        except Exception as exc:  # noqa: BLE001 - the runtime's conversion failed, not the function
+            log_unsendable(event_id, exc)
+            self.send(("err", False))
+            return
         if type(answer) is Reply:
-            self.send(("r", int(answer.status), answer.headers, bytes(answer.body)))
+            self.sock.sendall(reply)
         elif type(answer) is Stream:
             self.stream(answer, event_id)
         else:

@@ -24,6 +24,7 @@ function dispatch(event, context) {
       blockFor(60);
       break;
     case 'gil': for (;;) { /* spin */ }
+    case 'unsendable': return { big: 1n };  // BigInt: JSON.stringify throws
     case 'count': return { calls, pid: process.pid };
     case 'print': {
       const token = req.headers['x-token'] || '';

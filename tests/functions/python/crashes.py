@@ -35,6 +35,8 @@ def dispatch(event, context):
         time.sleep(60)
     if case == "gil":  # C code that never releases the GIL and never checks for exceptions
         sum(range(10**12))
+    if case == "unsendable":  # a lone surrogate cannot be encoded as UTF-8
+        return {"text": "\ud800"}
     if case == "count":  # module globals persist within an executor
         return {"calls": _calls, "pid": os.getpid()}
     if case == "print":
