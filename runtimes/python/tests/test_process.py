@@ -115,6 +115,7 @@ def test_executors_are_the_supervisors_children_and_die_with_it(runtime, functio
 
 def test_a_stuck_executor_is_killed_and_replaced_at_the_deadline(runtime, functions) -> None:
     rt = runtime(functions("fns", FUNCTIONS), "fns.stuck", FUNC_TIMEOUT="0.5")
+    assert wait_for(lambda: len(rt.workers()) == 2, 3), rt.workers()  # the worker and its ready executor
     before = set(rt.workers())
     assert httpx.get(rt.url + "/").status_code == 408
     assert wait_for(lambda: len(set(rt.workers()) - before) == 1 and len(rt.workers()) == len(before), 3)
