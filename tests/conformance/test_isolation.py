@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
-import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest

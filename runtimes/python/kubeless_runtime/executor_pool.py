@@ -48,7 +48,6 @@ class ExecutorConnection(asyncio.Protocol):
         self.paused = False
         self.closed = False
         self.counted = False  # part of the pool's size
-        self.served = 0
         self.idle_since = 0.0
 
     # asyncio.Protocol
@@ -259,7 +258,7 @@ class ExecutorPool:
             return
         if any(not w.done() for w in self.waiters) and self.size < self.limit:
             self._start_one()
-        self._schedule_refill(failed=executor.served == 0)
+        self._schedule_refill(failed=False)  # it had started: whatever ended it, a new one may start at once
 
     def retire(self, executor: ExecutorConnection) -> None:
         executor.close()

@@ -128,7 +128,6 @@ class RemoteCaller:
                 if state.retire:
                     self.pool.retire(executor)
                 else:
-                    executor.served += 1
                     self.pool.release(executor)
             if app.access_log is not None:
                 app.access_log.log(scope, status, size, headers.get(b"referer"), headers.get(b"user-agent"))
