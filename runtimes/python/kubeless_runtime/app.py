@@ -12,7 +12,6 @@ used where a function returns one; our own answers are sent directly, which is w
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import time
@@ -21,7 +20,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from .accesslog import AccessLog
-from .event import EventTime, FunctionRequest, new_event_id
+from .event import EventTime, FunctionRequest, new_event_id, parse_json
 from .invoker import CallTimeout, Invoker, TaskExpiry
 from .loader import LoadedFunction
 from .metrics import Metrics
@@ -225,7 +224,7 @@ class FunctionApp:
             if kind == _KIND_JSON:
                 if body:
                     try:
-                        data = json.loads(body)
+                        data = parse_json(body)
                     except (ValueError, RecursionError) as exc:
                         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                         text = f"Bad Request: malformed JSON body: {reason}".encode("utf-8", "replace")

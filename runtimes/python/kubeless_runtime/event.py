@@ -9,6 +9,7 @@ function asks for a header, the query or the forms.
 from __future__ import annotations
 
 import io
+import json
 import sys
 import time
 from random import getrandbits
@@ -92,6 +93,20 @@ def build_environ(scope: dict[str, Any], body: bytes) -> dict[str, Any]:
             text = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + text
         environ[key] = text
     return environ
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# Standard JSON only (RFC 8259): Python's decoder also takes NaN and ±Infinity, which the Node.js
+# runtime (JSON.parse) and most other parsers refuse, so a body is valid in both runtimes or in none.
+_JSON_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def parse_json(body: bytes) -> Any:
+    """A JSON request body (UTF-8, -16 or -32, as `json.loads` detects it) → its value; ValueError if malformed."""
+    return _JSON_DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
 
 
 # Version 4 in bits 76-79, RFC 4122 variant (binary 10) in bits 62-63.
