@@ -32,6 +32,15 @@ class FunctionRequest(bottle.BaseRequest):
 
     __slots__ = ("_scope", "_body_bytes")
 
+    # bottle refuses (413) or spills to temporary files whatever exceeds MEMFILE_MAX (100 KB by
+    # default): `json` and `forms` of a larger body, multipart fields and uploads. Kubeless set it to
+    # its body limit because bottle read the socket there; here the runtime has already read the
+    # whole body within FUNC_MEMFILE_MAX before bottle sees it, so bottle must accept all of it, in
+    # memory: no upload is ever written to a temporary file (nothing to clean up, and a read-only
+    # root filesystem is fine). A class attribute, so it holds in any process that builds the event;
+    # above any body limit settings accept (bottle adds 1 to it, so not sys.maxsize).
+    MEMFILE_MAX = 1 << 62
+
     def __init__(self, scope: dict[str, Any], body: bytes) -> None:
         # bottle's __setattr__ stores unknown attributes in the environ; slots must bypass it.
         object.__setattr__(self, "_scope", scope)
