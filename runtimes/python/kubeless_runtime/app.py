@@ -24,7 +24,17 @@ from .event import EventTime, FunctionRequest, new_event_id, parse_json
 from .invoker import CallTimeout, Invoker, TaskExpiry
 from .loader import LoadedFunction
 from .metrics import Metrics
-from .responses import TEXT_PLAIN, ConversionError, Reply, Stream, StarletteResponse, convert, is_http_response
+from .responses import (
+    TEXT_PLAIN,
+    ConversionError,
+    Reply,
+    Stream,
+    StarletteResponse,
+    check_headers,
+    convert,
+    encode_chunk,
+    is_http_response,
+)
 from .settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -36,6 +46,17 @@ _PREFLIGHT_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 _CLOSE = (b"connection", b"close")
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _DONE = object()
+_ALLOW_ORIGIN = b"access-control-allow-origin"
+_CORS_ANY = [(_ALLOW_ORIGIN, b"*")]
+
+
+def with_cors(headers: list[tuple[bytes, bytes]], cors: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` plus the CORS headers, unless the function set Access-Control-Allow-Origin itself:
+    then its own wins (two values make browsers refuse the response)."""
+    for name, _ in headers:
+        if name == _ALLOW_ORIGIN:
+            return headers
+    return headers + cors
 
 
 def _content_kind(content_type: bytes) -> int:
@@ -57,6 +78,11 @@ def _user_traceback(exc: BaseException) -> str:
 
 
 TIMEOUT_BODY = b"Timeout while processing the function"
+
+
+def _log_unsendable(event_id: str, exc: ConversionError) -> None:
+    """One line: the runtime could not convert the function's result (shared decision 12)."""
+    sys.stderr.write(f"error: event-id={event_id}: the function's result cannot be sent: {exc}\n")
 
 
 def internal_error_body(event_id: str) -> bytes:
@@ -105,11 +131,13 @@ class FunctionApp:
         cors = None
         if self.cors_on:
             origin = headers.get(b"origin")
-            if origin is not None:
+            if self.cors_any:
+                cors = _CORS_ANY  # on every response, with or without Origin, as Kubeless Node's cors()
+            elif origin is not None:
                 cors = self._allow_origin(origin)
-                if method == "OPTIONS" and b"access-control-request-method" in headers:
-                    await self._preflight(scope, send, headers, cors)
-                    return
+            if origin is not None and method == "OPTIONS" and b"access-control-request-method" in headers:
+                await self._preflight(scope, send, headers, cors)
+                return
         if method == "GET":
             path = scope["path"]
             if path == "/healthz":
@@ -123,8 +151,6 @@ class FunctionApp:
     # -- helpers for the runtime's own answers ---------------------------------------------------
 
     def _allow_origin(self, origin: bytes) -> list[tuple[bytes, bytes]] | None:
-        if self.cors_any:
-            return [(b"access-control-allow-origin", b"*")]
         if origin in self.cors_origins:
             return [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
         return None
@@ -158,7 +184,7 @@ class FunctionApp:
         else:  # no body and no Content-Length may go with these (RFC 9110 §8.6)
             out, body = list(headers), b""
         if cors is not None:
-            out += cors
+            out = with_cors(out, cors)
         if close:
             out.append(_CLOSE)
         await send({"type": "http.response.start", "status": status, "headers": out})
@@ -317,8 +343,16 @@ class FunctionApp:
             counters.timeouts += 1
             counters.failures += 1
             return await self._send_error(send, 408, TIMEOUT_BODY, cors)
-        except asyncio.CancelledError:
-            raise
+        except ConversionError as exc:
+            counters.failures += 1
+            _log_unsendable(event["event-id"], exc)
+            return await self._send_error(send, 500, internal_error_body(event["event-id"]), cors)
+        except asyncio.CancelledError as exc:
+            if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                raise  # this request really is being cancelled (the server is shutting down)
+            counters.failures += 1  # the function raised CancelledError itself: an error like any other
+            self._log_error(event["event-id"], exc)
+            return await self._send_error(send, 500, internal_error_body(event["event-id"]), cors)
         except BaseException as exc:
             counters.failures += 1
             self._log_error(event["event-id"], exc)
@@ -335,7 +369,7 @@ class FunctionApp:
         self, send: Send, answer: Stream, deadline: float, counters: Any, cors: Any, event_id: str
     ) -> tuple[int, int]:
         """Send a generator's chunks as they come; at the deadline or on an error, cut the response."""
-        headers = answer.headers + cors if cors else answer.headers
+        headers = with_cors(answer.headers, cors) if cors else answer.headers
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         size = 0
         iterator = answer.iterator
@@ -350,10 +384,7 @@ class FunctionApp:
                     chunk = await self.invoker.in_thread(deadline, next, iterator, _DONE)
                     if chunk is _DONE:
                         break
-                if isinstance(chunk, str):
-                    chunk = chunk.encode("utf-8")
-                elif not isinstance(chunk, bytes | bytearray | memoryview):
-                    raise ConversionError(f"a streamed chunk must be str or bytes, not {type(chunk).__name__}")
+                chunk = encode_chunk(chunk)
                 if chunk:
                     size += len(chunk)
                     await send({"type": "http.response.body", "body": bytes(chunk), "more_body": True})
@@ -363,6 +394,11 @@ class FunctionApp:
             sys.stderr.write(f"error: event-id={event_id}: the streamed response was cut at the deadline\n")
             self._close_quietly(iterator, answer.is_async)
             return answer.status, size  # returning without the last chunk makes uvicorn close the connection
+        except ConversionError as exc:
+            counters.failures += 1
+            _log_unsendable(event_id, exc)
+            self._close_quietly(iterator, answer.is_async)
+            return answer.status, size
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -399,10 +435,13 @@ class FunctionApp:
 
         async def counting_send(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
+                if not 100 <= message["status"] <= 599:
+                    raise ConversionError(f"the response status must be from 100 to 599, got {message['status']!r}")
+                check_headers(message.get("headers", ()))
                 sent[0] = message["status"]
                 sent[2] = True
                 if cors:  # added to the message, not the response: a function may reuse its response
-                    message = {**message, "headers": [*message.get("headers", ()), *cors]}
+                    message = {**message, "headers": with_cors(list(message.get("headers", ())), cors)}
             else:
                 sent[1] += len(message.get("body", b""))
             await send(message)
@@ -416,6 +455,12 @@ class FunctionApp:
                 sys.stderr.write(f"error: event-id={event_id}: the streamed response was cut at the deadline\n")
                 return sent[0], sent[1]
             return await self._send_error(send, 408, TIMEOUT_BODY, cors)
+        except ConversionError as exc:
+            counters.failures += 1
+            _log_unsendable(event_id, exc)
+            if sent[2]:
+                return sent[0], sent[1]
+            return await self._send_error(send, 500, internal_error_body(event_id), cors)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:

@@ -1,0 +1,34 @@
+"""`answer` / `answer_async`: results at the edge of what HTTP can carry (shared decisions 10, 12).
+
+The `x-case` header names the case; every case has a twin in ../nodejs/edges.js.
+"""
+
+import asyncio
+
+from starlette.responses import Response
+
+CASES = {
+    # the function's own Access-Control-Allow-Origin wins over the runtime's CORS header
+    "own_cors": lambda: ("mine", 200, {"Access-Control-Allow-Origin": "https://mine.example"}),
+    # results the runtime cannot send: 500, logged as the runtime's conversion
+    "header_value_crlf": lambda: ("x", 200, {"X-Bad": "a\r\nInjected: yes"}),
+    "header_name_space": lambda: ("x", 200, {"Bad Name": "x"}),
+    "bad_status": lambda: ("x", 9999),
+    "unsendable": lambda: "lone \ud800 surrogate",
+    # Python only
+    "unsendable_json": lambda: {"text": "lone \udfff surrogate"},
+    "starlette_header_crlf": lambda: Response("x", headers={"X-Bad": "a\nb"}),
+    "ok": lambda: "ok",
+}
+
+
+def answer(event, context):
+    return CASES[event["extensions"]["request"].get_header("x-case", "ok")]()
+
+
+async def answer_async(event, context):
+    case = event["extensions"]["request"].get_header("x-case", "ok")
+    await asyncio.sleep(0)
+    if case == "cancelled":
+        raise asyncio.CancelledError()
+    return CASES[case]()
