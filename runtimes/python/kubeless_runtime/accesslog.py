@@ -54,11 +54,19 @@ class AccessLog:
         target = scope["raw_path"].decode("latin-1") if "raw_path" in scope else scope["path"]
         if query:
             target = target + "?" + query.decode("latin-1")
-        self._pending.append(
+        self._append(
             f'{client[0] if client else "-"} - - {self._timestamp(time.time())} '
             f'"{scope["method"]} {target} HTTP/{scope["http_version"]}" {status} {size or "-"} '
             f'"{self._quoted(referer)}" "{self._quoted(agent)}"\n'
         )
+
+    def log_line(self, host: str | None, request_line: str, status: int, size: int) -> None:
+        """A line for a request answered before it was parsed whole: `request_line` as received, or "-"."""
+        request = request_line.replace("\\", "\\\\").replace('"', '\\"')
+        self._append(f'{host or "-"} - - {self._timestamp(time.time())} "{request}" {status} {size or "-"} "-" "-"\n')
+
+    def _append(self, line: str) -> None:
+        self._pending.append(line)
         if len(self._pending) >= BATCH_LINES:
             self.flush()
         elif not self._scheduled:

@@ -205,17 +205,39 @@ class FunctionApp:
             self.access_log.log(scope, status, len(text), headers.get(b"referer"), headers.get(b"user-agent"))
 
     async def _read_body(
-        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], cors: Any
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], cors: Any, deadline: float
     ) -> bytes | None:
-        """The whole body, or None when it was refused (413 sent) or the client went away."""
+        """The whole body, or None when it was refused (413 or 408 sent) or the client went away.
+
+        Its arrival counts toward the call's deadline (on the loop's clock): a body still incomplete
+        then is answered 408 and the function is not called (shared decision 8).
+        """
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.body_limit:
             await self._error(scope, send, headers, 413, self.too_large_body, cors, close=True)
             return None
+        message = await receive()  # the common case: the whole body came with the headers
+        if message.get("more_body", False):
+            try:
+                async with asyncio.timeout_at(deadline):
+                    return await self._read_rest(scope, message, receive, send, headers, cors)
+            except TimeoutError:
+                await self._error(scope, send, headers, 408, TIMEOUT_BODY, cors, close=True)
+                return None
+        return await self._read_rest(scope, message, receive, send, headers, cors)
+
+    async def _read_rest(
+        self,
+        scope: Scope,
+        message: MutableMapping[str, Any],
+        receive: Receive,
+        send: Send,
+        headers: dict[bytes, bytes],
+        cors: Any,
+    ) -> bytes | None:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
             if message["type"] != "http.request":
                 return None
             chunk = message.get("body", b"")
@@ -226,6 +248,7 @@ class FunctionApp:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            message = await receive()
 
     # -- the function ----------------------------------------------------------------------------
 
@@ -235,7 +258,7 @@ class FunctionApp:
         loop = asyncio.get_running_loop()
         arrived = loop.time()
         now = time.time()
-        body = await self._read_body(scope, receive, send, headers, cors)
+        body = await self._read_body(scope, receive, send, headers, cors, arrived + self.timeout)
         if body is None:
             return
 

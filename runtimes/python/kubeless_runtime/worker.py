@@ -29,6 +29,7 @@ from .app import FunctionApp
 from .invoker import Invoker
 from .loader import LoadedFunction
 from .metrics import Board, Metrics
+from .protocol import protocol_class
 from .settings import Settings
 
 HEARTBEAT_INTERVAL = 0.5
@@ -150,9 +151,11 @@ def run_worker(
 async def _serve(
     settings: Settings, loaded: LoadedFunction, sock: socket.socket, pipe_fd: int, board: Board | None, slot: int
 ) -> int:
+    access_log = AccessLog() if settings.access_log else None
     config = uvicorn.Config(
         app=lambda scope, receive, send: None,  # replaced below, once the server exists
-        http="httptools",
+        # httptools with the header size/time limits and the 501 of the contract (protocol.py)
+        http=protocol_class(settings.max_header_size, settings.header_timeout, access_log, settings.cors_origins == {"*"}),
         ws="none",
         lifespan="off",
         interface="asgi3",
@@ -165,7 +168,6 @@ async def _serve(
     metrics = Metrics(board=board if slot >= 0 else None, slot=slot)
     pipe = _Pipe(pipe_fd, server, metrics)
     invoker = Invoker(settings.threads, on_stuck=pipe.ask_replacement)
-    access_log = AccessLog() if settings.access_log else None
     config.app = FunctionApp(settings, loaded, invoker, metrics, access_log)
     pipe.heartbeat()
     if _stop_requested:  # told to stop before uvicorn was listening for it
