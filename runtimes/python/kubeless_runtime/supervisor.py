@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from .loader import LoadedFunction
-from .metrics import Board, merge
+from .metrics_dir import worker_ended
 from .settings import Settings
 from .worker import REPLACE_ME, STOP_SIGNALS, run_worker
 
@@ -49,7 +49,6 @@ class _Worker:
     retiring: bool = False
     kill_at: float | None = None
     eof: bool = False
-    slot: int = -1
 
 
 def _log(message: str) -> None:
@@ -68,10 +67,6 @@ class Supervisor:
         self.fast_failures = 0
         self.exit_code = 0
         self.frozen_after = settings.timeout + HEARTBEAT_SLACK
-        # Slot 0 keeps the numbers of ended workers; the rest leave room for retiring workers
-        # that are still draining while their successors serve.
-        self.board = Board(slots=1 + 4 * settings.workers + 16)
-        self.free_slots = list(range(1, self.board.slots))
 
     # -- signals ---------------------------------------------------------------------------------
 
@@ -113,7 +108,6 @@ class Supervisor:
         supervisor_pid = os.getpid()
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
-        slot = self.free_slots.pop(0) if self.free_slots else -1
         # A stop signal must not reach the child before it has its own handlers (it would run
         # ours, in the wrong process): block them across the fork; the worker unblocks them.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
@@ -130,23 +124,11 @@ class Supervisor:
             os.close(self._wake_write)
             for worker in self.workers.values():
                 os.close(worker.fd)
-            run_worker(self.settings, self.loaded, self.sock, write_fd, supervisor_pid, self.board, slot)
+            run_worker(self.settings, self.loaded, self.sock, write_fd, supervisor_pid)
         os.close(write_fd)
         os.set_blocking(read_fd, False)
         now = time.monotonic()
-        self.workers[pid] = _Worker(pid=pid, fd=read_fd, started=now, last_beat=now, slot=slot)
-
-    def _fold_metrics(self, worker: _Worker) -> None:
-        """Keep an ended worker's last published numbers in the board's "retired" slot."""
-        if worker.slot < 0:
-            return
-        last = self.board.read(worker.slot)
-        last.pop("", None)  # its calls in flight are over
-        retired = self.board.read(0)
-        merge(retired, last)
-        self.board.write(0, retired)
-        self.board.clear(worker.slot)
-        self.free_slots.append(worker.slot)
+        self.workers[pid] = _Worker(pid=pid, fd=read_fd, started=now, last_beat=now)
 
     @staticmethod
     def _kill(pid: int, signum: int) -> None:
@@ -191,7 +173,7 @@ class Supervisor:
             if worker is None:
                 continue
             os.close(worker.fd)
-            self._fold_metrics(worker)
+            worker_ended(pid)
             if worker.retiring or self.shutting_down:
                 continue
             code = os.waitstatus_to_exitcode(status)

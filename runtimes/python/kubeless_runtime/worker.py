@@ -28,7 +28,7 @@ from .accesslog import AccessLog
 from .app import FunctionApp
 from .invoker import Invoker
 from .loader import LoadedFunction
-from .metrics import Board, Metrics
+from .metrics import Metrics
 from .protocol import protocol_class
 from .settings import Settings
 
@@ -94,7 +94,7 @@ class _Pipe:
     def heartbeat(self) -> None:
         if _stop_requested and not self.server.should_exit:  # a signal met none of uvicorn's handlers
             self.server.should_exit = True
-        self.metrics.publish()  # first, so the supervisor never folds in numbers older than a beat
+        self.metrics.publish()  # the other workers' scrapes see this worker's numbers at most a beat old
         self.write(HEARTBEAT)
         asyncio.get_running_loop().call_later(HEARTBEAT_INTERVAL, self.heartbeat)
 
@@ -115,8 +115,6 @@ def run_worker(
     sock: socket.socket,
     pipe_fd: int,
     supervisor_pid: int,
-    board: Board | None,
-    slot: int,
 ) -> NoReturn:
     """The body of a forked worker process. Never returns."""
     code = 1
@@ -136,7 +134,7 @@ def run_worker(
         _configure_uvicorn_logging()
         loop = uvloop.new_event_loop()
         asyncio.set_event_loop(loop)
-        code = loop.run_until_complete(_serve(settings, loaded, sock, pipe_fd, board, slot))
+        code = loop.run_until_complete(_serve(settings, loaded, sock, pipe_fd))
     except BaseException:  # noqa: BLE001 - whatever happens, report it and leave through os._exit
         traceback.print_exc()
     finally:
@@ -148,9 +146,7 @@ def run_worker(
         os._exit(code)
 
 
-async def _serve(
-    settings: Settings, loaded: LoadedFunction, sock: socket.socket, pipe_fd: int, board: Board | None, slot: int
-) -> int:
+async def _serve(settings: Settings, loaded: LoadedFunction, sock: socket.socket, pipe_fd: int) -> int:
     access_log = AccessLog() if settings.access_log else None
     config = uvicorn.Config(
         app=lambda scope, receive, send: None,  # replaced below, once the server exists
@@ -165,7 +161,7 @@ async def _serve(
         timeout_graceful_shutdown=settings.grace_period,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)
-    metrics = Metrics(board=board if slot >= 0 else None, slot=slot)
+    metrics = Metrics()
     pipe = _Pipe(pipe_fd, server, metrics)
     invoker = Invoker(settings.threads, on_stuck=pipe.ask_replacement)
     config.app = FunctionApp(settings, loaded, invoker, metrics, access_log)
