@@ -12,7 +12,6 @@ used where a function returns one; our own answers are sent directly, which is w
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 import traceback
@@ -36,6 +35,7 @@ from .responses import (
     is_http_response,
 )
 from .settings import Settings
+from .tracebacks import user_traceback
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -44,7 +44,6 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 _KIND_OTHER, _KIND_JSON = 0, 1
 _PREFLIGHT_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 _CLOSE = (b"connection", b"close")
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _DONE = object()
 _ALLOW_ORIGIN = b"access-control-allow-origin"
 _CORS_ANY = [(_ALLOW_ORIGIN, b"*")]
@@ -67,22 +66,7 @@ def _content_kind(content_type: bytes) -> int:
     return _KIND_OTHER
 
 
-def _user_traceback(exc: BaseException) -> str:
-    """The traceback without the runtime's own frames in front of the function's."""
-    tb = exc.__traceback__
-    while tb is not None and (
-        tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR) or "concurrent/futures" in tb.tb_frame.f_code.co_filename
-    ):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
-
-
 TIMEOUT_BODY = b"Timeout while processing the function"
-
-
-def _log_unsendable(event_id: str, exc: ConversionError) -> None:
-    """One line: the runtime could not convert the function's result (shared decision 12)."""
-    sys.stderr.write(f"error: event-id={event_id}: the function's result cannot be sent: {exc}\n")
 
 
 def internal_error_body(event_id: str) -> bytes:
@@ -200,7 +184,7 @@ class FunctionApp:
         cors: list[tuple[bytes, bytes]] | None,
         close: bool = False,
     ) -> None:
-        await self._send(send, status, [TEXT_PLAIN], text, cors, close)
+        await self._send_error(send, status, text, cors, close)
         if self.access_log is not None:
             self.access_log.log(scope, status, len(text), headers.get(b"referer"), headers.get(b"user-agent"))
 
@@ -366,10 +350,6 @@ class FunctionApp:
             counters.timeouts += 1
             counters.failures += 1
             return await self._send_error(send, 408, TIMEOUT_BODY, cors)
-        except ConversionError as exc:
-            counters.failures += 1
-            _log_unsendable(event["event-id"], exc)
-            return await self._send_error(send, 500, internal_error_body(event["event-id"]), cors)
         except asyncio.CancelledError as exc:
             if asyncio.current_task().cancelling():  # type: ignore[union-attr]
                 raise  # this request really is being cancelled (the server is shutting down)
@@ -417,16 +397,12 @@ class FunctionApp:
             sys.stderr.write(f"error: event-id={event_id}: the streamed response was cut at the deadline\n")
             self._close_quietly(iterator, answer.is_async)
             return answer.status, size  # returning without the last chunk makes uvicorn close the connection
-        except ConversionError as exc:
-            counters.failures += 1
-            _log_unsendable(event_id, exc)
-            self._close_quietly(iterator, answer.is_async)
-            return answer.status, size
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:
+        except BaseException as exc:  # raised by the generator, or a chunk that cannot be sent
             counters.failures += 1
             self._log_error(event_id, exc, "while streaming its response")
+            self._close_quietly(iterator, answer.is_async)
             return answer.status, size
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return answer.status, size
@@ -478,12 +454,6 @@ class FunctionApp:
                 sys.stderr.write(f"error: event-id={event_id}: the streamed response was cut at the deadline\n")
                 return sent[0], sent[1]
             return await self._send_error(send, 408, TIMEOUT_BODY, cors)
-        except ConversionError as exc:
-            counters.failures += 1
-            _log_unsendable(event_id, exc)
-            if sent[2]:
-                return sent[0], sent[1]
-            return await self._send_error(send, 500, internal_error_body(event_id), cors)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -494,14 +464,22 @@ class FunctionApp:
             return await self._send_error(send, 500, internal_error_body(event_id), cors)
         return sent[0], sent[1]
 
-    async def _send_error(self, send: Send, status: int, body: bytes, cors: Any) -> tuple[int, int]:
-        """One of the contract's one-line error answers; returns what the access log records."""
-        await self._send(send, status, [TEXT_PLAIN], body, cors)
+    async def _send_error(self, send: Send, status: int, body: bytes, cors: Any, close: bool = False) -> tuple[int, int]:
+        """One of the contract's one-line error answers; returns what the access log records.
+
+        `_error` sends and logs in one go, for requests the function never saw."""
+        await self._send(send, status, [TEXT_PLAIN], body, cors, close)
         return status, len(body)
 
     @staticmethod
     def _log_error(event_id: str, exc: BaseException, where: str = "") -> None:
-        """`error: event-id=ID: ...` and the traceback, in one write so lines do not interleave."""
+        """`error: event-id=ID: ...` and the traceback, in one write so lines do not interleave.
+
+        A `ConversionError` is the runtime's failure to send the result: one line, no traceback
+        (shared decision 12)."""
+        if isinstance(exc, ConversionError):
+            sys.stderr.write(f"error: event-id={event_id}: the function's result cannot be sent: {exc}\n")
+            return
         summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
         doing = f" {where}" if where else ""
-        sys.stderr.write(f"error: event-id={event_id}: the function raised{doing}: {summary}\n{_user_traceback(exc)}")
+        sys.stderr.write(f"error: event-id={event_id}: the function raised{doing}: {summary}\n{user_traceback(exc)}")

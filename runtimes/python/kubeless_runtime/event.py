@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 import json
 import sys
-import time
 from random import getrandbits
 from typing import Any
 
 import bottle
+
+from .timefmt import SecondStamp
 
 _environ_slot = bottle.BaseRequest.environ  # the slot descriptor bottle stores the environ in
 
@@ -126,18 +127,14 @@ _UUID_SET = (0x4 << 76) | (0x2 << 62)
 class EventTime:
     """RFC 3339 UTC arrival times with milliseconds; the seconds part is formatted once per second."""
 
-    __slots__ = ("_second", "_prefix")
+    __slots__ = ("_seconds",)
 
     def __init__(self) -> None:
-        self._second = -1
-        self._prefix = ""
+        self._seconds = SecondStamp("%Y-%m-%dT%H:%M:%S")
 
     def format(self, now: float) -> str:
         second = int(now)
-        if second != self._second:
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = second
-        return "%s.%03dZ" % (self._prefix, int((now - second) * 1000))
+        return "%s.%03dZ" % (self._seconds(second), int((now - second) * 1000))
 
 
 def new_event_id() -> str:

@@ -134,18 +134,18 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.head_raw = self.head_exact = 0
 
     def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
         super().on_url(url)
-        self.head_exact += len(url)
-        if self.head_exact > self.max_header_size:
-            self.refuse_too_large()
-            raise _Refused()
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.head_exact += len(name) + len(value) + 4  # "name: value\r\n"
+        self._count_head(len(name) + len(value) + 4)  # "name: value\r\n"
+        super().on_header(name, value)
+
+    def _count_head(self, size: int) -> None:
+        self.head_exact += size
         if self.head_exact > self.max_header_size:
             self.refuse_too_large()
-            raise _Refused()
-        super().on_header(name, value)
+            raise _Refused()  # stops the parser; data_received sees it
 
     def on_headers_complete(self) -> None:
         self.head_since = None
