@@ -200,8 +200,8 @@ class FunctionApp:
         if declared is not None and declared.isdigit() and int(declared) > self.body_limit:
             await self._error(scope, send, headers, 413, self.too_large_body, cors, close=True)
             return None
-        message = await receive()  # the common case: the whole body came with the headers
-        if message.get("more_body", False):
+        message = await receive()
+        if message.get("more_body", False):  # still arriving: only then is a timer worth arming
             try:
                 async with asyncio.timeout_at(deadline):
                     return await self._read_rest(scope, message, receive, send, headers, cors)

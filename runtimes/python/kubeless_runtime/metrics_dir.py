@@ -11,18 +11,34 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def use_private_directory() -> str:
+def use_private_directory() -> str | None:
     """Create this runtime's metrics directory (under TMPDIR) and point prometheus-client at it.
 
     A directory already set in the environment is replaced: files another run left there would be
     added to this run's counts. It is removed when the process that made it (the supervisor) exits.
+    With no writable temporary folder at all (a read-only root without a tmpfs on /tmp), /dev/shm is
+    tried, then each worker counts alone (None), which is said on stderr.
     """
-    folder = tempfile.mkdtemp(prefix="kubeless-metrics-")
+    os.environ.pop(MULTIPROC_ENV, None)
+    folder = None
+    for parent in (None, "/dev/shm"):
+        try:
+            folder = tempfile.mkdtemp(prefix="kubeless-metrics-", dir=parent)
+            break
+        except OSError:
+            continue
+    if folder is None:
+        sys.stderr.write(
+            "kubeless-runtime: no writable temporary folder (TMPDIR, /tmp, /dev/shm): each worker's metrics "
+            "count only its own calls and start again when it is replaced\n"
+        )
+        return None
     os.environ[MULTIPROC_ENV] = folder
     owner = os.getpid()
 
