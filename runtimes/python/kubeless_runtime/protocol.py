@@ -7,7 +7,9 @@ uvicorn offers nothing public for these: `h11_max_incomplete_event_size` applies
 protocol (about half the throughput of httptools here), `limit_concurrency` / `timeout_keep_alive`
 bound other things. So `protocol_class` returns a subclass of `HttpToolsProtocol` that:
 
-- counts the bytes of the request line and headers: over `FUNC_MAX_HEADER_SIZE` → 431, closed;
+- counts the bytes of the request line and headers: over `FUNC_MAX_HEADER_SIZE` → 431, closed. A
+  head still incomplete is counted chunk by chunk as it arrives (so the parser never buffers much
+  more than the limit); a complete one is measured exactly, only when its chunks could be over;
 - gives a request `FUNC_HEADER_TIMEOUT` seconds from its first byte (from the connection's opening
   for the first request) to complete its headers → 408, closed. One sweep timer per worker checks
   the connections, rather than a timer per request (arming a uvloop timer costs about 4 µs);
@@ -15,7 +17,8 @@ bound other things. So `protocol_class` returns a subclass of `HttpToolsProtocol
 - writes an access-log line for these answers and for uvicorn's own 400 on malformed requests.
 
 The subclass relies on uvicorn's protocol internals (`parser`, `transport`, `loop`, `client`,
-`server_state`, `send_400_response`, the parser callbacks and what `data_received` does), which is
+`server_state`, `url`, `headers`, `send_400_response`, the parser callbacks and what
+`data_received` does), which is
 why uvicorn is pinned in constraints.txt and `data_received` below mirrors uvicorn 0.54's. A unit
 test checks that those internals are still there; re-read uvicorn's `httptools_impl.py` on upgrade.
 """
@@ -70,8 +73,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self.head_since: float | None = None  # loop time the pending request head began; None: none pending
         self.in_body = False  # between a request's headers and its end
-        self.head_raw = 0  # bytes received for the pending head, counted per chunk
-        self.head_exact = 0  # bytes of its request line and headers, from the parser's callbacks
+        self.head_raw = 0  # bytes of the pending head received in earlier chunks
+        self.chunk = 0  # the size of the chunk being parsed
+        self.chunk_in_head = False  # that chunk began in a request head (or between requests)
         self.head_completed = False  # a head was completed by the chunk being parsed
 
     # -- connection ------------------------------------------------------------------------------
@@ -96,8 +100,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         # uvicorn 0.54's data_received, with the unknown method answered 501 and our refusals.
         self._unset_keepalive_if_required()
-        was_head = not self.in_body
+        was_head = self.chunk_in_head = not self.in_body
         self.head_completed = False
+        self.chunk = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserInvalidMethodError:
@@ -131,23 +136,15 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self.head_since is None:
             self.head_since = self.loop.time()
         self.in_body = False
-        self.head_raw = self.head_exact = 0
-
-    def on_url(self, url: bytes) -> None:
-        self._count_head(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_head(len(name) + len(value) + 4)  # "name: value\r\n"
-        super().on_header(name, value)
-
-    def _count_head(self, size: int) -> None:
-        self.head_exact += size
-        if self.head_exact > self.max_header_size:
-            self.refuse_too_large()
-            raise _Refused()  # stops the parser; data_received sees it
+        # A head that begins after a body (pipelining) in this chunk may hold up to all of it.
+        self.head_raw = 0 if self.chunk_in_head and not self.head_completed else self.chunk
 
     def on_headers_complete(self) -> None:
+        if self.head_raw + self.chunk > self.max_header_size:  # else it cannot be over: no need to count
+            size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)  # "n: v\r\n"
+            if size > self.max_header_size:
+                self.refuse_too_large()
+                raise _Refused()  # stops the parser; data_received sees it
         self.head_since = None
         self.in_body = True
         self.head_completed = True

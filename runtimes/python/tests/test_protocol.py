@@ -21,12 +21,14 @@ def test_uvicorn_is_the_pinned_version() -> None:
 
 def test_the_internals_protocol_py_relies_on_are_there() -> None:
     for name in ("_unset_keepalive_if_required", "send_400_response", "_should_upgrade", "handle_websocket_upgrade",
-                 "_unsupported_upgrade_warning", "on_message_begin", "on_url", "on_header", "on_headers_complete",
+                 "_unsupported_upgrade_warning", "on_message_begin", "on_headers_complete",
                  "on_message_complete", "connection_made", "connection_lost", "data_received"):
         assert callable(getattr(HttpToolsProtocol, name)), name
     source = inspect.getsource(HttpToolsProtocol.__init__)
     for attribute in ("self.parser", "self.loop", "self.logger", "self.server_state", "self.transport", "self.client"):
         assert attribute in source, attribute
+    begin = inspect.getsource(HttpToolsProtocol.on_message_begin)
+    assert 'self.url = b""' in begin and "self.headers = []" in begin  # what on_headers_complete measures
     assert "self.parser.feed_data(data)" in inspect.getsource(HttpToolsProtocol.data_received)
 
 
