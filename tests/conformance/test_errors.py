@@ -90,8 +90,8 @@ def test_python_unsendable_results(edges, case):
 
 
 @pytest.mark.only("python")
-def test_python_cancelled_error_raised_by_the_function_is_a_500(serve):
-    server = serve("edges", "answer_async", shared=True)
+def test_python_cancelled_error_raised_by_the_function_is_a_500(edges):
+    server = edges
     event_id = f"evt-{uuid.uuid4().hex}"
     mark = len(server.stderr())
     response = server.get("/", headers={"x-case": "cancelled", "event-id": event_id})

@@ -7,6 +7,10 @@ import asyncio
 
 from starlette.responses import Response
 
+def _cancelled():
+    raise asyncio.CancelledError()
+
+
 CASES = {
     # the function's own Access-Control-Allow-Origin wins over the runtime's CORS header
     "own_cors": lambda: ("mine", 200, {"Access-Control-Allow-Origin": "https://mine.example"}),
@@ -18,6 +22,7 @@ CASES = {
     # Python only
     "unsendable_json": lambda: {"text": "lone \udfff surrogate"},
     "starlette_header_crlf": lambda: Response("x", headers={"X-Bad": "a\nb"}),
+    "cancelled": _cancelled,
     "ok": lambda: "ok",
 }
 
@@ -29,6 +34,4 @@ def answer(event, context):
 async def answer_async(event, context):
     case = event["extensions"]["request"].get_header("x-case", "ok")
     await asyncio.sleep(0)
-    if case == "cancelled":
-        raise asyncio.CancelledError()
     return CASES[case]()
