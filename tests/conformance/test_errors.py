@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import httpx
 import pytest
 
 from support import UUID4, assert_error, metrics, sample
@@ -99,3 +100,17 @@ def test_python_cancelled_error_raised_by_the_function_is_a_500(edges):
     server.wait_for_output(rf"^error: event-id={event_id}: the function raised: .*CancelledError", "stderr",
                            since=mark)
     assert "Exception in ASGI application" not in server.stderr()[mark:]
+
+
+@pytest.mark.only("python")
+def test_python_cancelled_error_raised_while_streaming_cuts_the_stream(serve):
+    server = serve("edges", "answer_async", shared=True)
+    event_id = f"evt-{uuid.uuid4().hex}"
+    mark = len(server.stderr())
+    before = sample(metrics(server), "function_failures_total", method="GET")
+    with pytest.raises(httpx.RemoteProtocolError):  # cut: the connection closes without the last chunk
+        httpx.get(server.url + "/", headers={"x-case": "cancelled_stream", "event-id": event_id}, timeout=10)
+    server.wait_for_output(rf"^error: event-id={event_id}: the function raised while streaming its response: "
+                           r".*CancelledError", "stderr", since=mark)
+    assert "Exception in ASGI application" not in server.stderr()[mark:]
+    assert sample(metrics(server), "function_failures_total", method="GET") == before + 1

@@ -69,6 +69,14 @@ def _content_kind(content_type: bytes) -> int:
 TIMEOUT_BODY = b"Timeout while processing the function"
 
 
+def _being_cancelled(exc: BaseException) -> bool:
+    """This request's task really is being cancelled (the server is shutting down): let it go.
+
+    A `CancelledError` the function raised itself, with nobody cancelling the task, is an error like
+    any other: the contract's 500."""
+    return isinstance(exc, asyncio.CancelledError) and asyncio.current_task().cancelling() > 0  # type: ignore[union-attr]
+
+
 def internal_error_body(event_id: str) -> bytes:
     """The 500 body names the event id so a user can find the traceback in the logs."""
     return f"Internal Server Error (event-id: {event_id})".encode("utf-8", "replace")
@@ -350,13 +358,9 @@ class FunctionApp:
             counters.timeouts += 1
             counters.failures += 1
             return await self._send_error(send, 408, TIMEOUT_BODY, cors)
-        except asyncio.CancelledError as exc:
-            if asyncio.current_task().cancelling():  # type: ignore[union-attr]
-                raise  # this request really is being cancelled (the server is shutting down)
-            counters.failures += 1  # the function raised CancelledError itself: an error like any other
-            self._log_error(event["event-id"], exc)
-            return await self._send_error(send, 500, internal_error_body(event["event-id"]), cors)
         except BaseException as exc:
+            if _being_cancelled(exc):
+                raise
             counters.failures += 1
             self._log_error(event["event-id"], exc)
             return await self._send_error(send, 500, internal_error_body(event["event-id"]), cors)
@@ -397,9 +401,9 @@ class FunctionApp:
             sys.stderr.write(f"error: event-id={event_id}: the streamed response was cut at the deadline\n")
             self._close_quietly(iterator, answer.is_async)
             return answer.status, size  # returning without the last chunk makes uvicorn close the connection
-        except asyncio.CancelledError:
-            raise
         except BaseException as exc:  # raised by the generator, or a chunk that cannot be sent
+            if _being_cancelled(exc):
+                raise
             counters.failures += 1
             self._log_error(event_id, exc, "while streaming its response")
             self._close_quietly(iterator, answer.is_async)
@@ -454,9 +458,9 @@ class FunctionApp:
                 sys.stderr.write(f"error: event-id={event_id}: the streamed response was cut at the deadline\n")
                 return sent[0], sent[1]
             return await self._send_error(send, 408, TIMEOUT_BODY, cors)
-        except asyncio.CancelledError:
-            raise
         except BaseException as exc:
+            if _being_cancelled(exc):
+                raise
             counters.failures += 1
             self._log_error(event_id, exc, "while sending its response")
             if sent[2]:

@@ -31,7 +31,14 @@ def answer(event, context):
     return CASES[event["extensions"]["request"].get_header("x-case", "ok")]()
 
 
+async def _cancelled_stream():
+    yield "first\n"
+    raise asyncio.CancelledError()
+
+
 async def answer_async(event, context):
     case = event["extensions"]["request"].get_header("x-case", "ok")
     await asyncio.sleep(0)
+    if case == "cancelled_stream":
+        return _cancelled_stream()
     return CASES[case]()
