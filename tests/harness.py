@@ -504,6 +504,11 @@ def _stat_fields(pid: int) -> list[str] | None:
     return raw[raw.rindex(")") + 2:].split()
 
 
+def parent_pid(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields is not None else None
+
+
 def process_tree(root: int) -> list[int]:
     """`root` and every descendant alive now, from the parent pids in /proc."""
     children: dict[int, list[int]] = {}

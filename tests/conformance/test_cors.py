@@ -21,6 +21,23 @@ def test_default_allows_any_origin(serve):
     assert response.headers["access-control-allow-origin"] == "*"
 
 
+def test_default_is_on_every_response_even_without_origin(serve):
+    """Shared decision 10: `*` on every response (as Kubeless Node's cors middleware), Origin or not."""
+    server = serve("basic", "echo", shared=True)
+    assert server.post("/", content=b"x").headers["access-control-allow-origin"] == "*"
+    assert server.get("/healthz").headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize("function", ["answer", "answer_async"])
+@pytest.mark.parametrize("env", [{}, {"FUNC_CORS_ORIGINS": "https://a.example"}], ids=["any", "list"])
+def test_the_functions_own_allow_origin_wins(serve, function, env):
+    server = serve("edges", function, env=env, shared=True)
+    for headers in ({"Origin": "https://a.example"}, {}):
+        response = server.get("/", headers={"x-case": "own_cors", **headers})
+        assert response.status_code == 200
+        assert response.headers.get_list("access-control-allow-origin") == ["https://mine.example"]
+
+
 def test_default_preflight_is_answered_by_the_runtime(serve):
     server = serve("basic", "echo", shared=True)
     before = calls(server, "OPTIONS")

@@ -75,7 +75,9 @@ def test_json_raw_body_kept(echo):
     assert base64.b64decode(echo_post(echo, body, "application/json")["raw_b64"]) == body
 
 
-@pytest.mark.parametrize("body", [b"{not json", b'{"a": 1', b"[1,]", b"{'single': 'quotes'}"])
+@pytest.mark.parametrize("body", [b"{not json", b'{"a": 1', b"[1,]", b"{'single': 'quotes'}",
+                                  # standard JSON only (shared decision 11): no NaN / Infinity
+                                  b"NaN", b'{"x": NaN}', b"[Infinity]", b'{"x": -Infinity}'])
 def test_malformed_json_is_400_and_the_function_not_called(serve, body):
     server = serve("basic", "echo", shared=True)
     before = calls(server, "POST")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
+import signal
 import threading
+import time
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+import harness
 
 from support import eventually, metrics, sample
 
@@ -84,3 +91,68 @@ def test_metric_types(serve):
                  "# TYPE function_calls_in_flight gauge"):
         # prometheus_client writes counter TYPE lines without the _total suffix.
         assert line in text or line.replace("_total counter", " counter") in text, line
+
+
+# -- counters only go up, across workers and worker replacement --------------------------------------
+
+def calls_total(server) -> float:
+    return sample(metrics(server), "function_calls_total", method="POST")
+
+
+def scrape_on_a_new_connection(server) -> float:
+    """function_calls_total{method="POST"} from a fresh connection (any worker may accept it)."""
+    text = httpx.get(server.url + "/metrics", timeout=10).text
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == "function_calls_total" and s.labels == {"method": "POST"}:
+                return s.value
+    return 0.0
+
+
+def wait_healthy(server, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(server.url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the runtime did not answer again after its workers were killed")
+
+
+@pytest.mark.only("python")
+def test_python_counters_never_go_backwards_with_two_workers(serve):
+    """Calls spread over both workers, scrapes on new connections land on either: every scrape
+    shows at least what the one before showed."""
+    server = serve("concurrency", "sleep_async", env={"FUNC_WORKERS": "2"})
+    seen: list[float] = []
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        for _ in range(4):
+            answers = pool.map(lambda _: httpx.post(server.url + "/", headers={"x-seconds": "0.05"},
+                                                    timeout=10).status_code, range(16))
+            assert list(answers) == [200] * 16
+            seen += [scrape_on_a_new_connection(server) for _ in range(16)]
+    assert seen == sorted(seen), seen
+    time.sleep(0.7)  # every worker has published its last heartbeat
+    assert calls_total(server) == 64
+
+
+def test_counts_survive_the_replacement_of_workers(serve, mode):
+    """Kill (SIGKILL) every child process of the runtime: its replacements carry the counts on."""
+    if mode != "process":
+        pytest.skip("needs the runtime's process tree")
+    server = serve("basic", "echo")
+    for _ in range(6):
+        assert server.post("/", content=b"x").status_code == 200
+    assert calls_total(server) == 6
+    time.sleep(0.7)
+    root = server.handle.root_pid()
+    children = [pid for pid in server.pids() if pid != root and harness.parent_pid(pid) == root]
+    assert children, "no worker process to replace"
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    wait_healthy(server)
+    assert calls_total(server) == 6
+    assert server.post("/", content=b"x").status_code == 200
+    assert calls_total(server) == 7

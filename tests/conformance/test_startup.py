@@ -230,6 +230,40 @@ BAD_ENV = [
     {"FUNC_ACCESS_LOG": "maybe"},
 ]
 
+# Shared decision 15: values out of range exit 2 with ONE line naming the variable and the range.
+OUT_OF_RANGE = [
+    ({"FUNC_TIMEOUT": "inf"}, "86400"),
+    ({"FUNC_TIMEOUT": "1e308"}, "86400"),
+    ({"FUNC_TIMEOUT": "86401"}, "86400"),
+    ({"FUNC_GRACE_PERIOD": "3601"}, "3600"),
+    ({"FUNC_MAX_HEADER_SIZE": "1023"}, "1024"),
+    ({"FUNC_MAX_HEADER_SIZE": "1048577"}, "1048576"),
+    ({"FUNC_HEADER_TIMEOUT": "0"}, "3600"),
+    ({"FUNC_HEADER_TIMEOUT": "3601"}, "3600"),
+]
+
+
+def error_lines(exit) -> list[str]:
+    return [line for line in exit.stderr.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("env, bound", OUT_OF_RANGE,
+                         ids=lambda v: "-".join(f"{k}={x}" for k, x in v.items()) if isinstance(v, dict) else "")
+def test_settings_out_of_range_are_one_line(start_fails, env, bound):
+    exit = start_fails("basic", "echo", env=env)
+    assert_refused(exit, 2)
+    lines = error_lines(exit)
+    assert len(lines) == 1, exit.stderr
+    assert next(iter(env)) in lines[0] and bound in lines[0], lines[0]
+
+
+@pytest.mark.cli_only
+def test_negative_timeout_flag_says_greater_than_0(start_fails):
+    exit = start_fails("basic", "echo", args=["--timeout", "-1"])
+    assert_refused(exit, 2)
+    lines = error_lines(exit)
+    assert len(lines) == 1 and "--timeout" in lines[0] and "greater than 0" in lines[0], exit.stderr
+
 
 @pytest.mark.parametrize("env", BAD_ENV, ids=lambda env: "-".join(f"{k}={v}" for k, v in env.items()))
 def test_bad_environment_values(start_fails, mode, env):
@@ -240,11 +274,13 @@ def test_bad_environment_values(start_fails, mode, env):
 
 
 @pytest.mark.only("python")
-@pytest.mark.parametrize("env", [{"FUNC_THREADS": "0"}, {"FUNC_THREADS": "many"}, {"FUNC_WORKERS": "0"}],
+@pytest.mark.parametrize("env", [{"FUNC_THREADS": "0"}, {"FUNC_THREADS": "many"}, {"FUNC_WORKERS": "0"},
+                                 {"FUNC_WORKERS": "100000"}],
                          ids=lambda env: "-".join(f"{k}={v}" for k, v in env.items()))
 def test_python_bad_pool_settings(start_fails, env):
     exit = start_fails("basic", "echo", env=env)
     assert_refused(exit, 2)
+    assert len(error_lines(exit)) == 1, exit.stderr
     assert next(iter(env)) in exit.stderr, exit.stderr
 
 

@@ -14,28 +14,22 @@ import os
 import time
 from typing import Any
 
+from .timefmt import SecondStamp
+
 BATCH_LINES = 64
 BATCH_DELAY = 0.01
 _QUOTED_CACHE_SIZE = 512
 
 
 class AccessLog:
-    __slots__ = ("_fd", "_pending", "_scheduled", "_second", "_stamp", "_quoted_cache")
+    __slots__ = ("_fd", "_pending", "_scheduled", "_stamp", "_quoted_cache")
 
     def __init__(self, fd: int = 1) -> None:
         self._fd = fd
         self._pending: list[str] = []
         self._scheduled = False
-        self._second = -1
-        self._stamp = ""
+        self._stamp = SecondStamp("[%d/%b/%Y:%H:%M:%S +0000]")
         self._quoted_cache: dict[bytes, str] = {}
-
-    def _timestamp(self, now: float) -> str:
-        second = int(now)
-        if second != self._second:
-            self._second = second
-            self._stamp = time.strftime("[%d/%b/%Y:%H:%M:%S +0000]", time.gmtime(second))
-        return self._stamp
 
     def _quoted(self, value: bytes | None) -> str:
         if not value:
@@ -54,11 +48,19 @@ class AccessLog:
         target = scope["raw_path"].decode("latin-1") if "raw_path" in scope else scope["path"]
         if query:
             target = target + "?" + query.decode("latin-1")
-        self._pending.append(
-            f'{client[0] if client else "-"} - - {self._timestamp(time.time())} '
+        self._append(
+            f'{client[0] if client else "-"} - - {self._stamp(int(time.time()))} '
             f'"{scope["method"]} {target} HTTP/{scope["http_version"]}" {status} {size or "-"} '
             f'"{self._quoted(referer)}" "{self._quoted(agent)}"\n'
         )
+
+    def log_line(self, host: str | None, request_line: str, status: int, size: int) -> None:
+        """A line for a request answered before it was parsed whole: `request_line` as received, or "-"."""
+        request = request_line.replace("\\", "\\\\").replace('"', '\\"')
+        self._append(f'{host or "-"} - - {self._stamp(int(time.time()))} "{request}" {status} {size or "-"} "-" "-"\n')
+
+    def _append(self, line: str) -> None:
+        self._pending.append(line)
         if len(self._pending) >= BATCH_LINES:
             self.flush()
         elif not self._scheduled:

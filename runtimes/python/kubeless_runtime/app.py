@@ -21,10 +21,21 @@ from . import bigjson
 from .accesslog import AccessLog
 from .call import BadJson, decode_json, event_id_of, is_json, log_error, make_event
 from .event import EventTime
-from .invoker import CallTimeout, Invoker
+from .invoker import CallTimeout, Invoker, TaskExpiry
 from .loader import LoadedFunction
 from .metrics import Metrics
-from .responses import APPLICATION_JSON, TEXT_PLAIN, ConversionError, Reply, Stream, StarletteResponse, convert, is_http_response
+from .responses import (
+    APPLICATION_JSON,
+    TEXT_PLAIN,
+    ConversionError,
+    Reply,
+    Stream,
+    StarletteResponse,
+    check_headers,
+    convert,
+    encode_chunk,
+    is_http_response,
+)
 from .settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -35,6 +46,18 @@ _PREFLIGHT_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 _CLOSE = (b"connection", b"close")
 _DONE = object()
 BIG_JSON = 1 << 20  # bytes of JSON body decoded in a thread, off the event loop
+_ALLOW_ORIGIN = b"access-control-allow-origin"
+_CORS_ANY = [(_ALLOW_ORIGIN, b"*")]
+
+
+def with_cors(headers: list[tuple[bytes, bytes]], cors: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` plus the CORS headers, unless the function set Access-Control-Allow-Origin itself:
+    then its own wins (two values make browsers refuse the response)."""
+    for name, _ in headers:
+        if name == _ALLOW_ORIGIN:
+            return headers
+    return headers + cors
+
 
 TIMEOUT_BODY = b"Timeout while processing the function"
 
@@ -43,6 +66,14 @@ async def disconnected(receive: Receive) -> None:
     """Returns when the client has gone away (the request's body has been read already)."""
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def _being_cancelled(exc: BaseException) -> bool:
+    """This request's task really is being cancelled (the server is shutting down): let it go.
+
+    A `CancelledError` the function raised itself, with nobody cancelling the task, is an error like
+    any other: the contract's 500."""
+    return isinstance(exc, asyncio.CancelledError) and asyncio.current_task().cancelling() > 0  # type: ignore[union-attr]
 
 
 def internal_error_body(event_id: str) -> bytes:
@@ -94,11 +125,13 @@ class FunctionApp:
         cors = None
         if self.cors_on:
             origin = headers.get(b"origin")
-            if origin is not None:
+            if self.cors_any:
+                cors = _CORS_ANY  # on every response, with or without Origin, as Kubeless Node's cors()
+            elif origin is not None:
                 cors = self._allow_origin(origin)
-                if method == "OPTIONS" and b"access-control-request-method" in headers:
-                    await self._preflight(scope, send, headers, cors)
-                    return
+            if origin is not None and method == "OPTIONS" and b"access-control-request-method" in headers:
+                await self._preflight(scope, send, headers, cors)
+                return
         if method == "GET":
             path = scope["path"]
             if path == "/healthz":
@@ -112,8 +145,6 @@ class FunctionApp:
     # -- helpers for the runtime's own answers ---------------------------------------------------
 
     def _allow_origin(self, origin: bytes) -> list[tuple[bytes, bytes]] | None:
-        if self.cors_any:
-            return [(b"access-control-allow-origin", b"*")]
         if origin in self.cors_origins:
             return [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
         return None
@@ -147,7 +178,7 @@ class FunctionApp:
         else:  # no body and no Content-Length may go with these (RFC 9110 §8.6)
             out, body = list(headers), b""
         if cors is not None:
-            out += cors
+            out = with_cors(out, cors)
         if close:
             out.append(_CLOSE)
         await send({"type": "http.response.start", "status": status, "headers": out})
@@ -163,22 +194,44 @@ class FunctionApp:
         cors: list[tuple[bytes, bytes]] | None,
         close: bool = False,
     ) -> None:
-        await self._send(send, status, [TEXT_PLAIN], text, cors, close)
+        await self._send_error(send, status, text, cors, close)
         if self.access_log is not None:
             self.access_log.log(scope, status, len(text), headers.get(b"referer"), headers.get(b"user-agent"))
 
     async def _read_body(
-        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], cors: Any
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], cors: Any, deadline: float
     ) -> bytes | None:
-        """The whole body, or None when it was refused (413 sent) or the client went away."""
+        """The whole body, or None when it was refused (413 or 408 sent) or the client went away.
+
+        Its arrival counts toward the call's deadline (on the loop's clock): a body still incomplete
+        then is answered 408 and the function is not called (shared decision 8).
+        """
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.body_limit:
             await self._error(scope, send, headers, 413, self.too_large_body, cors, close=True)
             return None
+        message = await receive()
+        if message.get("more_body", False):  # still arriving: only then is a timer worth arming
+            try:
+                async with asyncio.timeout_at(deadline):
+                    return await self._read_rest(scope, message, receive, send, headers, cors)
+            except TimeoutError:
+                await self._error(scope, send, headers, 408, TIMEOUT_BODY, cors, close=True)
+                return None
+        return await self._read_rest(scope, message, receive, send, headers, cors)
+
+    async def _read_rest(
+        self,
+        scope: Scope,
+        message: MutableMapping[str, Any],
+        receive: Receive,
+        send: Send,
+        headers: dict[bytes, bytes],
+        cors: Any,
+    ) -> bytes | None:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
             if message["type"] != "http.request":
                 return None
             chunk = message.get("body", b"")
@@ -189,6 +242,7 @@ class FunctionApp:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            message = await receive()
 
     # -- the function ----------------------------------------------------------------------------
 
@@ -198,7 +252,7 @@ class FunctionApp:
         loop = asyncio.get_running_loop()
         arrived = loop.time()
         now = time.time()
-        body = await self._read_body(scope, receive, send, headers, cors)
+        body = await self._read_body(scope, receive, send, headers, cors, arrived + self.timeout)
         if body is None:
             return
 
@@ -230,7 +284,6 @@ class FunctionApp:
 
         metrics = self.metrics
         counters = metrics.for_method(scope["method"])
-        counters.calls += 1
         metrics.in_flight += 1
         tracked = self.inflight.add(scope["method"], event_id) if self.inflight is not None else -1
         started = time.perf_counter()
@@ -249,6 +302,7 @@ class FunctionApp:
             metrics.in_flight -= 1
             if tracked >= 0:
                 self.inflight.remove(tracked)
+            counters.calls += 1  # when it ends: a call lost with its worker is counted by the supervisor
             counters.observe(time.perf_counter() - started)
             if self.access_log is not None:
                 self.access_log.log(scope, status, size, headers.get(b"referer"), headers.get(b"user-agent"))
@@ -293,9 +347,9 @@ class FunctionApp:
             counters.timeouts += 1
             counters.failures += 1
             return await self._send_error(send, 408, TIMEOUT_BODY, cors)
-        except asyncio.CancelledError:
-            raise
         except BaseException as exc:
+            if _being_cancelled(exc):
+                raise
             counters.failures += 1
             self._log_error(event["event-id"], exc)
             return await self._send_error(send, 500, internal_error_body(event["event-id"]), cors)
@@ -317,7 +371,7 @@ class FunctionApp:
         """
         invoker = self.invoker
         assert invoker is not None
-        headers = answer.headers + cors if cors else answer.headers
+        headers = with_cors(answer.headers, cors) if cors else answer.headers
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         size = 0
         iterator = answer.iterator
@@ -342,10 +396,7 @@ class FunctionApp:
                     break
                 if chunk is _DONE:
                     break
-                if isinstance(chunk, str):
-                    chunk = chunk.encode("utf-8")
-                elif not isinstance(chunk, bytes | bytearray | memoryview):
-                    raise ConversionError(f"a streamed chunk must be str or bytes, not {type(chunk).__name__}")
+                chunk = encode_chunk(chunk)
                 if chunk:
                     size += len(chunk)
                     await send({"type": "http.response.body", "body": bytes(chunk), "more_body": True})
@@ -355,11 +406,12 @@ class FunctionApp:
             sys.stderr.write(f"error: event-id={event_id}: the streamed response was cut at the deadline\n")
             self._close_quietly(iterator, answer.is_async)
             return answer.status, size  # returning without the last chunk makes uvicorn close the connection
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
+        except BaseException as exc:  # raised by the generator, or a chunk that cannot be sent
+            if _being_cancelled(exc):
+                raise
             counters.failures += 1
             self._log_error(event_id, exc, "while streaming its response")
+            self._close_quietly(iterator, answer.is_async)
             return answer.status, size
         finally:
             gone.cancel()
@@ -411,10 +463,13 @@ class FunctionApp:
 
         async def counting_send(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
+                if not 100 <= message["status"] <= 599:
+                    raise ConversionError(f"the response status must be from 100 to 599, got {message['status']!r}")
+                check_headers(message.get("headers", ()))
                 sent[0] = message["status"]
                 sent[2] = True
                 if cors:  # added to the message, not the response: a function may reuse its response
-                    message = {**message, "headers": [*message.get("headers", ()), *cors]}
+                    message = {**message, "headers": with_cors(list(message.get("headers", ())), cors)}
             else:
                 sent[1] += len(message.get("body", b""))
             await send(message)
@@ -428,9 +483,9 @@ class FunctionApp:
                 sys.stderr.write(f"error: event-id={event_id}: the streamed response was cut at the deadline\n")
                 return sent[0], sent[1]
             return await self._send_error(send, 408, TIMEOUT_BODY, cors)
-        except asyncio.CancelledError:
-            raise
         except BaseException as exc:
+            if _being_cancelled(exc):
+                raise
             counters.failures += 1
             self._log_error(event_id, exc, "while sending its response")
             if sent[2]:
@@ -438,9 +493,11 @@ class FunctionApp:
             return await self._send_error(send, 500, internal_error_body(event_id), cors)
         return sent[0], sent[1]
 
-    async def _send_error(self, send: Send, status: int, body: bytes, cors: Any) -> tuple[int, int]:
-        """One of the contract's one-line error answers; returns what the access log records."""
-        await self._send(send, status, [TEXT_PLAIN], body, cors)
+    async def _send_error(self, send: Send, status: int, body: bytes, cors: Any, close: bool = False) -> tuple[int, int]:
+        """One of the contract's one-line error answers; returns what the access log records.
+
+        `_error` sends and logs in one go, for requests the function never saw."""
+        await self._send(send, status, [TEXT_PLAIN], body, cors, close)
         return status, len(body)
 
     _log_error = staticmethod(log_error)

@@ -6,16 +6,15 @@ isolation (CONTRACT §5), so a function sees the same event, context and bottle 
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import traceback
 from typing import Any
 
-from .event import FunctionRequest, new_event_id
+from .event import FunctionRequest, new_event_id, parse_json
+from .responses import ConversionError
+from .tracebacks import user_traceback
 
 _KIND_OTHER, _KIND_JSON = 0, 1
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _kinds: dict[bytes, int] = {}
 
 
@@ -44,11 +43,11 @@ def is_json(content_type: bytes | None) -> bool:
 
 
 def decode_json(body: bytes) -> Any:
-    """`data` of a JSON body: None when empty; `BadJson` when malformed."""
+    """`data` of a JSON body (standard JSON only: no NaN/Infinity): None when empty; `BadJson` when malformed."""
     if not body:
         return None
     try:
-        return json.loads(body)
+        return parse_json(body)
     except (ValueError, RecursionError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise BadJson(f"Bad Request: malformed JSON body: {reason}".encode("utf-8", "replace")) from None
@@ -78,18 +77,14 @@ def event_id_of(headers: dict[bytes, bytes]) -> str:
     return raw.decode("latin-1") if raw is not None else new_event_id()
 
 
-def user_traceback(exc: BaseException) -> str:
-    """The traceback without the runtime's own frames in front of the function's."""
-    tb = exc.__traceback__
-    while tb is not None and (
-        tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR) or "concurrent/futures" in tb.tb_frame.f_code.co_filename
-    ):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
-
-
 def log_error(event_id: str, exc: BaseException, where: str = "") -> None:
-    """`error: event-id=ID: ...` and the traceback, in one write so lines do not interleave."""
+    """`error: event-id=ID: ...` and the traceback, in one write so lines do not interleave.
+
+    A `ConversionError` is the runtime's failure to send the result: one line, no traceback
+    (shared decision 12)."""
+    if isinstance(exc, ConversionError):
+        log_unsendable(event_id, exc)
+        return
     summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
     doing = f" {where}" if where else ""
     sys.stderr.write(f"error: event-id={event_id}: the function raised{doing}: {summary}\n{user_traceback(exc)}")

@@ -77,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(exc, str(exc))
         return 2
 
+    # prometheus-client picks its multiprocess mode when it is imported: the directory comes first.
+    from .metrics_dir import use_private_directory
+
+    use_private_directory()
+
     from .loader import LoadError, load_function  # imports the server stack: only once we need it
 
     try:

@@ -9,12 +9,14 @@ function asks for a header, the query or the forms.
 from __future__ import annotations
 
 import io
+import json
 import sys
-import time
 from random import getrandbits
 from typing import Any
 
 import bottle
+
+from .timefmt import SecondStamp
 
 _environ_slot = bottle.BaseRequest.environ  # the slot descriptor bottle stores the environ in
 
@@ -30,6 +32,15 @@ class FunctionRequest(bottle.BaseRequest):
     """
 
     __slots__ = ("_scope", "_body_bytes")
+
+    # bottle refuses (413) or spills to temporary files whatever exceeds MEMFILE_MAX (100 KB by
+    # default): `json` and `forms` of a larger body, multipart fields and uploads. Kubeless set it to
+    # its body limit because bottle read the socket there; here the runtime has already read the
+    # whole body within FUNC_MEMFILE_MAX before bottle sees it, so bottle must accept all of it, in
+    # memory: no upload is ever written to a temporary file (nothing to clean up, and a read-only
+    # root filesystem is fine). A class attribute, so it holds in any process that builds the event;
+    # above any body limit settings accept (bottle adds 1 to it, so not sys.maxsize).
+    MEMFILE_MAX = 1 << 62
 
     def __init__(self, scope: dict[str, Any], body: bytes) -> None:
         # bottle's __setattr__ stores unknown attributes in the environ; slots must bypass it.
@@ -94,6 +105,20 @@ def build_environ(scope: dict[str, Any], body: bytes) -> dict[str, Any]:
     return environ
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# Standard JSON only (RFC 8259): Python's decoder also takes NaN and ±Infinity, which the Node.js
+# runtime (JSON.parse) and most other parsers refuse, so a body is valid in both runtimes or in none.
+_JSON_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def parse_json(body: bytes) -> Any:
+    """A JSON request body (UTF-8, -16 or -32, as `json.loads` detects it) → its value; ValueError if malformed."""
+    return _JSON_DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+
+
 # Version 4 in bits 76-79, RFC 4122 variant (binary 10) in bits 62-63.
 _UUID_CLEAR = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 _UUID_SET = (0x4 << 76) | (0x2 << 62)
@@ -102,18 +127,14 @@ _UUID_SET = (0x4 << 76) | (0x2 << 62)
 class EventTime:
     """RFC 3339 UTC arrival times with milliseconds; the seconds part is formatted once per second."""
 
-    __slots__ = ("_second", "_prefix")
+    __slots__ = ("_seconds",)
 
     def __init__(self) -> None:
-        self._second = -1
-        self._prefix = ""
+        self._seconds = SecondStamp("%Y-%m-%dT%H:%M:%S")
 
     def format(self, now: float) -> str:
         second = int(now)
-        if second != self._second:
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = second
-        return "%s.%03dZ" % (self._prefix, int((now - second) * 1000))
+        return "%s.%03dZ" % (self._seconds(second), int((now - second) * 1000))
 
 
 def new_event_id() -> str:

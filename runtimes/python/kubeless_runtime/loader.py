@@ -19,10 +19,10 @@ import traceback
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 from .settings import Settings
+from .tracebacks import user_traceback
 
 
 class LoadError(Exception):
@@ -40,7 +40,6 @@ class LoadedFunction:
     """The user's callable and what the runtime needs to know about how to call it."""
 
     function: Callable[..., Any]
-    module: ModuleType
     file: str
     is_async: bool  # `async def` (or a callable whose __call__ is): runs on the event loop
     is_async_gen: bool  # `async def` with `yield`: its call returns an async generator at once
@@ -117,16 +116,6 @@ def _is_async_callable(function: Callable[..., Any]) -> bool:
     return not inspect.isfunction(function) and inspect.iscoroutinefunction(call)
 
 
-def _user_traceback(exc: BaseException) -> str:
-    """The traceback from the function's own code on: the loader's and importlib's frames say nothing."""
-    tb = exc.__traceback__
-    while tb is not None and (
-        tb.tb_frame.f_code.co_filename == __file__ or tb.tb_frame.f_code.co_filename.startswith("<frozen")
-    ):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb))
-
-
 def load_function(settings: Settings) -> LoadedFunction:
     """Import the module under the handler's module name and return its function."""
     preload_runtime_modules()
@@ -157,7 +146,7 @@ def load_function(settings: Settings) -> LoadedFunction:
     except BaseException as exc:  # a SystemExit or KeyboardInterrupt at import time is a load error too
         sys.modules.pop(name, None)
         summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        raise LoadError(f"importing the module raised {summary}", details=_user_traceback(exc)) from None
+        raise LoadError(f"importing the module raised {summary}", details=user_traceback(exc)) from None
 
     try:
         function = getattr(module, settings.function_name)
@@ -167,7 +156,6 @@ def load_function(settings: Settings) -> LoadedFunction:
         raise LoadError(f"{settings.function_name!r} is not callable (it is of type {type(function).__name__})")
     return LoadedFunction(
         function=function,
-        module=module,
         file=file,
         is_async=_is_async_callable(function),
         is_async_gen=inspect.isasyncgenfunction(function),

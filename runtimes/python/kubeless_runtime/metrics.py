@@ -1,177 +1,131 @@
-"""Prometheus metrics, names and labels exactly as CONTRACT §6, exposed with prometheus-client.
+"""Prometheus metrics, names and labels exactly as CONTRACT §6, kept by prometheus-client.
 
-Two concerns shape this module:
+Several processes. With FUNC_WORKERS > 1 any worker may answer a scrape, and a worker may be
+replaced; the counts must add up across workers and never go down. prometheus-client's own
+multiprocess mode does that: every process keeps its values in files of its own under
+`PROMETHEUS_MULTIPROC_DIR`, and a scrape sums the files of every process, living or dead, so a
+replaced worker's counts stay. metrics_dir.py sets that directory up for the supervisor. In call mode only the worker
+processes that own the connections count; executor processes never touch metrics.
 
-- Speed. Every update happens on the worker's event loop thread, so the numbers are plain Python
-  attributes, handed to prometheus-client as metric families only when /metrics is scraped (a
-  custom collector, next to the default process, platform and GC collectors). prometheus-client's
-  own `Counter`/`Histogram` take a lock and validate on every call; with five updates per request
-  that was a measurable part of the hot path, for no gain on a single thread.
-- Several processes. With FUNC_WORKERS > 1 any worker may answer a scrape, and a worker that is
-  replaced takes its numbers with it. So each worker publishes a snapshot of its numbers to a
-  `Board`, a small shared-memory area the supervisor maps before forking, at every heartbeat and
-  when it exits; the supervisor folds the last snapshot of every worker that ends into a
-  "retired" slot. A scrape reports retired + every other live worker's snapshot + its own live
-  numbers, so counters never go backwards when a worker is replaced.
+Speed. A request updates plain attributes (calls, failures, timeouts, the duration's bucket and
+sum, the in-flight gauge); they are written to prometheus-client's values (`publish`) at each
+heartbeat of the worker, at exit, and right before this worker renders a scrape. Every number
+a scrape shows is therefore in the files already, so the next scrape, from any worker, shows at
+least as much: counters only go up. Another worker's last half-second may not be shown yet (the
+contract allows 0.5 s). Updating prometheus-client on every request would cost 4-6 µs more per
+request (it takes a lock and writes the file on each `inc`: five of them), a sixth of a trivial call.
 """
 
 from __future__ import annotations
 
-import json
-import mmap
-import struct
+import os
 from bisect import bisect_left
-from collections.abc import Iterator
-from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from prometheus_client.registry import Collector
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from .metrics_dir import MULTIPROC_ENV
 
 # prometheus-client's default histogram buckets, the ones Kubeless's runtimes exposed.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
-_BUCKET_LABELS = (*map(str, BUCKETS), "+Inf")
 
-# A snapshot: {method: [calls, failures, timeouts, duration_sum, bucket counts...]}, plus the
-# in-flight count under the key "" (no HTTP method is empty).
-Snapshot = dict[str, Any]
+
+class _Families:
+    """The contract's metric families, created once per process (prometheus-client keys them by name)."""
+
+    def __init__(self) -> None:
+        self.calls = Counter("function_calls", "Calls of the function", ["method"], registry=None)
+        self.failures = Counter("function_failures", "Calls that raised or timed out", ["method"], registry=None)
+        self.timeouts = Counter("function_timeouts", "Calls that timed out", ["method"], registry=None)
+        self.duration = Histogram(
+            "function_duration_seconds", "Time from the call to its end", ["method"], buckets=BUCKETS, registry=None
+        )
+        self.in_flight = Gauge("function_calls_in_flight", "Calls running now", multiprocess_mode="livesum", registry=None)
 
 
 class MethodMetrics:
     """The numbers for one HTTP method; the app updates the attributes directly."""
 
-    __slots__ = ("calls", "failures", "timeouts", "buckets", "duration_sum")
+    __slots__ = ("calls", "failures", "timeouts", "buckets", "duration_sum", "_published", "_incs")
 
-    def __init__(self) -> None:
+    def __init__(self, families: _Families, method: str) -> None:
         self.calls = 0
         self.failures = 0
         self.timeouts = 0
-        self.buckets = [0] * (len(BUCKETS) + 1)  # the last one is +Inf
+        self.buckets = [0] * (len(BUCKETS) + 1)  # per bucket, not cumulative; the last one is +Inf
         self.duration_sum = 0.0
+        histogram = families.duration.labels(method)
+        # Where each number's news goes: the counters, and the histogram's own sum and per-bucket
+        # values. Histogram has no public way to add many observations at once, hence its `_sum`
+        # and `_buckets` (prometheus-client is pinned; the unit tests fail if they go away).
+        self._incs = (
+            families.calls.labels(method).inc,
+            families.failures.labels(method).inc,
+            families.timeouts.labels(method).inc,
+            histogram._sum.inc,  # noqa: SLF001
+            *(bucket.inc for bucket in histogram._buckets),  # noqa: SLF001
+        )
+        self._published = [0.0] * len(self._incs)
 
     def observe(self, seconds: float) -> None:
-        self.buckets[bisect_left(BUCKETS, seconds)] += 1
+        self.buckets[bisect_left(BUCKETS, seconds)] += 1  # bounds are inclusive, as prometheus-client's
         self.duration_sum += seconds
 
-    def as_list(self) -> list[float]:
-        return [self.calls, self.failures, self.timeouts, self.duration_sum, *self.buckets]
+    def publish(self) -> None:
+        now = (self.calls, self.failures, self.timeouts, self.duration_sum, *self.buckets)
+        published = self._published
+        for index, value in enumerate(now):
+            delta = value - published[index]
+            if delta:
+                self._incs[index](delta)
+                published[index] = value
 
 
-def merge(into: Snapshot, other: Snapshot) -> None:
-    """Add `other`'s numbers to `into` (the in-flight gauge included)."""
-    for method, numbers in other.items():
-        if method == "":
-            into[""] = into.get("", 0) + numbers
-        elif method in into:
-            into[method] = [a + b for a, b in zip(into[method], numbers, strict=True)]
-        else:
-            into[method] = list(numbers)
-
-
-class Board:
-    """Fixed-size slots in an anonymous shared mapping, one snapshot per slot.
-
-    Slot 0 holds the totals of workers that have ended (written only by the supervisor); every
-    live worker owns one other slot. A slot is `version (u64) | length (u32) | JSON`; the writer
-    makes the version odd while it writes and even after, and a reader retries until it sees the
-    same even version before and after reading, so a torn snapshot is never used.
-    """
-
-    SLOT_SIZE = 64 * 1024
-    _HEADER = struct.Struct("<QI")
-
-    def __init__(self, slots: int) -> None:
-        self.slots = slots
-        self.memory = mmap.mmap(-1, slots * self.SLOT_SIZE)  # MAP_SHARED: forked workers see it
-
-    def write(self, slot: int, snapshot: Snapshot) -> None:
-        data = json.dumps(snapshot, separators=(",", ":")).encode()
-        if len(data) > self.SLOT_SIZE - self._HEADER.size:
-            return  # absurdly many distinct methods: keep the last snapshot that fitted
-        base = slot * self.SLOT_SIZE
-        version = self._HEADER.unpack_from(self.memory, base)[0]
-        version += version % 2  # even again if a writer was killed halfway through
-        self._HEADER.pack_into(self.memory, base, version + 1, 0)
-        self.memory[base + self._HEADER.size : base + self._HEADER.size + len(data)] = data
-        self._HEADER.pack_into(self.memory, base, version + 2, len(data))
-
-    def read(self, slot: int) -> Snapshot:
-        base = slot * self.SLOT_SIZE
-        for _ in range(100):
-            version, length = self._HEADER.unpack_from(self.memory, base)
-            if version % 2:
-                continue
-            data = self.memory[base + self._HEADER.size : base + self._HEADER.size + length]
-            if self._HEADER.unpack_from(self.memory, base)[0] == version:
-                return json.loads(data) if length else {}
-        return {}
-
-    def clear(self, slot: int) -> None:
-        self.write(slot, {})
-
-
-class Metrics(Collector):
-    """The function's metrics, registered in `registry` next to the default process metrics."""
+class Metrics:
+    """The function's metrics of this process, and the /metrics exposition."""
 
     content_type = CONTENT_TYPE_PLAIN_0_0_4.encode("latin-1")
 
-    def __init__(self, registry: CollectorRegistry = REGISTRY, board: Board | None = None, slot: int = 0) -> None:
-        self.registry = registry
-        self.board = board
-        self.slot = slot
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.families = _Families()
         self.by_method: dict[str, MethodMetrics] = {}
         self.in_flight = 0
-        registry.register(self)
+        if os.environ.get(MULTIPROC_ENV):
+            # Every process's files (this worker's, the other workers', the ended ones'), plus this
+            # process's own process/platform/GC metrics.
+            self.registry = CollectorRegistry()
+            MultiProcessCollector(self.registry)
+            for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+                self.registry.register(collector)
+        else:  # one process (the unit tests): the function's metrics in the given or default registry
+            self.registry = registry if registry is not None else REGISTRY
+            f = self.families
+            for collector in (f.calls, f.failures, f.timeouts, f.duration, f.in_flight):
+                self.registry.register(collector)
 
     def for_method(self, method: str) -> MethodMetrics:
         numbers = self.by_method.get(method)
         if numbers is None:
-            numbers = self.by_method[method] = MethodMetrics()
+            numbers = self.by_method[method] = MethodMetrics(self.families, method)
         return numbers
 
-    def snapshot(self) -> Snapshot:
-        snap: Snapshot = {method: numbers.as_list() for method, numbers in self.by_method.items()}
-        snap[""] = self.in_flight
-        return snap
-
     def publish(self) -> None:
-        """Write this worker's numbers to its slot of the board (at each heartbeat and at exit)."""
-        if self.board is not None:
-            self.board.write(self.slot, self.snapshot())
-
-    def totals(self) -> Snapshot:
-        """Everything: ended workers, the other live workers' last snapshots, and ours, live."""
-        totals = self.snapshot()
-        if self.board is not None:
-            for slot in range(self.board.slots):
-                if slot != self.slot:
-                    merge(totals, self.board.read(slot))
-        return totals
-
-    def collect(self) -> Iterator[Metric]:
-        totals = self.totals()
-        calls = CounterMetricFamily("function_calls", "Calls of the function", labels=["method"])
-        failures = CounterMetricFamily("function_failures", "Calls that raised or timed out", labels=["method"])
-        timeouts = CounterMetricFamily("function_timeouts", "Calls that timed out", labels=["method"])
-        duration = HistogramMetricFamily(
-            "function_duration_seconds", "Time from the call to its end", labels=["method"]
-        )
-        in_flight = totals.pop("", 0)
-        for method, (n_calls, n_failures, n_timeouts, seconds, *buckets) in sorted(totals.items()):
-            calls.add_metric([method], n_calls)
-            failures.add_metric([method], n_failures)
-            timeouts.add_metric([method], n_timeouts)
-            cumulative, total = [], 0
-            for label, count in zip(_BUCKET_LABELS, buckets, strict=True):
-                total += count
-                cumulative.append((label, total))
-            duration.add_metric([method], cumulative, seconds)
-        yield calls
-        yield failures
-        yield timeouts
-        yield duration
-        yield GaugeMetricFamily("function_calls_in_flight", "Calls running now", value=in_flight)
+        """Write the attributes' news to prometheus-client (at each heartbeat, scrape and exit)."""
+        for numbers in self.by_method.values():
+            numbers.publish()
+        self.families.in_flight.set(self.in_flight)
 
     def render(self) -> bytes:
+        self.publish()
         return generate_latest(self.registry)

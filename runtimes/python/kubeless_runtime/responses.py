@@ -13,6 +13,7 @@ Kubeless functions set a status with a bottle `HTTPResponse` (returned, or raise
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -25,7 +26,28 @@ APPLICATION_JSON = (b"content-type", b"application/json")
 
 
 class ConversionError(TypeError):
-    """The function returned something the runtime cannot send; answered as a 500."""
+    """The function returned something the runtime cannot send; answered as a 500.
+
+    The app logs it as the runtime's conversion of the result, not as an error the function raised.
+    """
+
+
+# What HTTP/1.1 can carry (RFC 9110 §5.1, §5.5): a header name is a token; a value has no control
+# characters but tab (CR/LF would end the header early and let a value inject headers of its own).
+# uvicorn checks the same only once it is writing the response, too late for a clean 500.
+_BAD_NAME = re.compile(rb"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
+_BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def check_headers(headers: Iterable[tuple[bytes, bytes]]) -> None:
+    """Raise `ConversionError` for a header HTTP/1.1 cannot carry."""
+    for name, value in headers:
+        if not name or _BAD_NAME.search(name):
+            raise ConversionError(f"invalid response header name {name.decode('latin-1')!r}")
+        if _BAD_VALUE.search(value):
+            raise ConversionError(
+                f"invalid value for the response header {name.decode('latin-1')!r}: {value.decode('latin-1')!r}"
+            )
 
 
 class Reply:
@@ -56,9 +78,10 @@ Answer = Reply | Stream | StarletteResponse
 
 def _json_body(value: Any) -> bytes:
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ConversionError(f"the function returned a value that is not JSON-serialisable: {exc}") from None
+    return text.encode("utf-8")  # UnicodeEncodeError (a lone surrogate): see convert
 
 
 def _body(value: Any) -> tuple[bytes, tuple[bytes, bytes] | None]:
@@ -94,9 +117,13 @@ def _encode_headers(headers: Any) -> list[tuple[bytes, bytes]]:
             name, value = item
         except (TypeError, ValueError):
             raise ConversionError(f"a response header must be a (name, value) pair, got {item!r}") from None
-        raw_name = name if isinstance(name, bytes) else str(name).encode("latin-1")
-        raw_value = value if isinstance(value, bytes) else str(value).encode("latin-1")
+        try:
+            raw_name = name if isinstance(name, bytes) else str(name).encode("latin-1")
+            raw_value = value if isinstance(value, bytes) else str(value).encode("latin-1")
+        except UnicodeEncodeError:
+            raise ConversionError(f"a response header must be latin-1 text, got {name!r}: {value!r}") from None
         out.append((raw_name.lower(), raw_value))
+    check_headers(out)
     return out
 
 
@@ -140,11 +167,9 @@ def _from_http_response(value: Any) -> Reply | Stream:
         # headerlist adds bottle's text/html default type and the cookies; keep the cookies, and
         # keep our own defaults (text/plain for a str) unless the function set a type itself.
         explicit_type = "Content-Type" in value._headers  # noqa: SLF001
-        headers = [
-            (name.lower().encode("latin-1"), val.encode("latin-1"))
-            for name, val in value.headerlist
-            if explicit_type or name != "Content-Type"
-        ]
+        headers = _encode_headers(
+            [(name, val) for name, val in value.headerlist if explicit_type or name != "Content-Type"]
+        )
     else:
         headers = _encode_headers(value.headers)
     return _with_body(_status(value.status_code), headers, value.body)
@@ -162,6 +187,25 @@ def convert(value: Any) -> Answer:
 
     The header lists of the fast paths are shared: the app copies before adding to them.
     """
+    try:
+        return _convert(value)
+    except UnicodeEncodeError as exc:  # a lone surrogate in a str: no UTF-8 for it
+        raise ConversionError(f"the function returned text that is not valid Unicode: {exc}") from None
+
+
+def encode_chunk(chunk: Any) -> bytes | bytearray | memoryview:
+    """A streamed chunk as bytes; `ConversionError` for what cannot be sent."""
+    if isinstance(chunk, str):
+        try:
+            return chunk.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ConversionError(f"a streamed chunk is text that is not valid Unicode: {exc}") from None
+    if not isinstance(chunk, bytes | bytearray | memoryview):
+        raise ConversionError(f"a streamed chunk must be str or bytes, not {type(chunk).__name__}")
+    return chunk
+
+
+def _convert(value: Any) -> Answer:
     kind = type(value)
     if kind is str:
         return Reply(200, _TEXT_HEADERS, value.encode("utf-8"))

@@ -26,6 +26,18 @@ DEFAULT_GRACE_PERIOD = 25.0
 DEFAULT_EXECUTORS_MIN = 1
 DEFAULT_EXECUTOR_IDLE = 30.0
 ISOLATIONS = ("auto", "call", "worker")
+DEFAULT_MAX_HEADER_SIZE = 65536
+DEFAULT_HEADER_TIMEOUT = 10.0
+
+# Upper bounds (shared decision 15): a value past these is a typo or a unit mistake, and some of them
+# break the runtime later in confusing ways (1e308 seconds overflows the event loop's clock).
+MAX_TIMEOUT = 86400.0
+MAX_GRACE_PERIOD = 3600.0
+MAX_WORKERS = 64
+MIN_HEADER_SIZE, MAX_HEADER_SIZE = 1024, 1_048_576
+MAX_HEADER_TIMEOUT = 3600.0
+MAX_CONCURRENCY = 1000
+MAX_EXECUTOR_IDLE = 86400.0
 
 USAGE = (
     "python -m kubeless_runtime --from-file PATH --handler MODULE.FUNCTION [--port N] [--host H] [--timeout S]"
@@ -59,7 +71,6 @@ class Settings:
     source: str
     module_name: str
     function_name: str
-    cli_mode: bool
     install_volume: str | None
     timeout: float
     port: int
@@ -72,6 +83,8 @@ class Settings:
     grace_period: float
     cors_origins: frozenset[str] | None  # None: CORS off; {"*"}: any origin
     access_log: bool
+    max_header_size: int  # bytes of request line + headers; more is answered 431
+    header_timeout: float  # seconds from a request's first byte to the end of its headers; then 408
     isolation: str = "auto"  # auto | call | worker (CONTRACT §5); `isolation_for` resolves auto
     executors_min: int = DEFAULT_EXECUTORS_MIN
     executor_idle: float = DEFAULT_EXECUTOR_IDLE
@@ -118,15 +131,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _number(name: str, raw: str, *, integer: bool, minimum: float, maximum: float | None = None) -> float:
+def _plain(value: float) -> str:
+    """1048576, not 1.04858e+06."""
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def _number(
+    name: str, raw: str, *, integer: bool, minimum: float, maximum: float | None = None, above: bool = False
+) -> float:
+    """`raw` as a number within [minimum, maximum] (or above `minimum` when `above`), else one clear line."""
+    low, high = _plain(minimum), _plain(maximum) if maximum is not None else None
+    if above:
+        allowed = f"greater than {low}" + (f" and at most {high}" if high is not None else "")
+    elif high is not None:
+        allowed = f"from {low} to {high}"
+    else:
+        allowed = f"at least {low}"
+    kind = "an integer" if integer else "a number"
     try:
         value = int(raw) if integer else float(raw)
     except ValueError:
-        kind = "an integer" if integer else "a number"
-        raise SettingsError(f"{name} must be {kind}, got {raw!r}") from None
-    if not math.isfinite(value) or value < minimum or (maximum is not None and value > maximum):
-        upper = f" and at most {maximum:g}" if maximum is not None else ""
-        raise SettingsError(f"{name} must be at least {minimum:g}{upper}, got {raw!r}")
+        raise SettingsError(f"{name} must be {kind} {allowed}, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise SettingsError(f"{name} must be a finite number {allowed}, got {raw!r}")
+    if value < minimum or (above and value == minimum) or (maximum is not None and value > maximum):
+        raise SettingsError(f"{name} must be {allowed}, got {raw!r}")
     return value
 
 
@@ -158,9 +187,9 @@ def _parse_switch(name: str, raw: str) -> bool:
 
 def _body_limit(env: Mapping[str, str]) -> int:
     if env.get("FUNC_MEMFILE_MAX"):
-        return int(_number("FUNC_MEMFILE_MAX", env["FUNC_MEMFILE_MAX"], integer=True, minimum=0))
+        return int(_number("FUNC_MEMFILE_MAX", env["FUNC_MEMFILE_MAX"], integer=True, minimum=0, maximum=1e18))
     if env.get("REQ_MB_LIMIT"):
-        megabytes = _number("REQ_MB_LIMIT", env["REQ_MB_LIMIT"], integer=False, minimum=0)
+        megabytes = _number("REQ_MB_LIMIT", env["REQ_MB_LIMIT"], integer=False, minimum=0, maximum=1e12)
         return int(megabytes * 1_000_000)
     return DEFAULT_BODY_LIMIT
 
@@ -176,8 +205,7 @@ def load_settings(argv: Sequence[str], env: Mapping[str, str] | None = None) -> 
     if extra:
         raise SettingsError(f"unknown argument {extra[0]!r} (usage: {USAGE})")
 
-    cli_mode = args.from_file is not None
-    if cli_mode:
+    if args.from_file is not None:
         if not args.handler:
             raise SettingsError("--handler MODULE.FUNCTION is required with --from-file")
         module_name, function_name = _split_handler(args.handler)
@@ -197,14 +225,14 @@ def load_settings(argv: Sequence[str], env: Mapping[str, str] | None = None) -> 
         source = os.path.join(os.path.abspath(func_dir), module_name + ".py")
 
     try:
-        return _rest(args, env, source, module_name, function_name, cli_mode)
+        return _rest(args, env, source, module_name, function_name)
     except SettingsError as exc:
         exc.handler, exc.source = f"{module_name}.{function_name}", source
         raise
 
 
 def _rest(
-    args: argparse.Namespace, env: Mapping[str, str], source: str, module_name: str, function_name: str, cli_mode: bool
+    args: argparse.Namespace, env: Mapping[str, str], source: str, module_name: str, function_name: str
 ) -> Settings:
     def pick(flag: str | None, name: str, default: str) -> tuple[str, str]:
         if flag is not None:
@@ -217,9 +245,7 @@ def _rest(
     if not host.strip():
         raise SettingsError("the host to listen on must not be empty")
 
-    timeout = _number(timeout_name, timeout_raw, integer=False, minimum=0)
-    if timeout <= 0:
-        raise SettingsError(f"{timeout_name} must be greater than 0, got {timeout_raw!r}")
+    timeout = _number(timeout_name, timeout_raw, integer=False, minimum=0, maximum=MAX_TIMEOUT, above=True)
 
     isolation_name, isolation = pick(args.isolation, "FUNC_ISOLATION", "auto")
     isolation = isolation.strip().lower()
@@ -228,7 +254,7 @@ def _rest(
     # FUNC_CONCURRENCY is the name; FUNC_THREADS, the old one, is kept as an alias.
     concurrency_name = "FUNC_CONCURRENCY" if env.get("FUNC_CONCURRENCY") else "FUNC_THREADS"
     concurrency = int(
-        _number(concurrency_name, env.get(concurrency_name) or str(DEFAULT_THREADS), integer=True, minimum=1, maximum=1000)
+        _number(concurrency_name, env.get(concurrency_name) or str(DEFAULT_THREADS), integer=True, minimum=1, maximum=MAX_CONCURRENCY)
     )
     executors_min = int(
         _number(
@@ -241,16 +267,13 @@ def _rest(
     )
     executor_idle = _number(
         "FUNC_EXECUTOR_IDLE", env.get("FUNC_EXECUTOR_IDLE") or str(DEFAULT_EXECUTOR_IDLE), integer=False,
-        minimum=0, maximum=86400,
+        minimum=0, maximum=MAX_EXECUTOR_IDLE, above=True,
     )
-    if executor_idle <= 0:
-        raise SettingsError(f"FUNC_EXECUTOR_IDLE must be greater than 0, got {env.get('FUNC_EXECUTOR_IDLE')!r}")
 
     return Settings(
         source=source,
         module_name=module_name,
         function_name=function_name,
-        cli_mode=cli_mode,
         install_volume=env.get("KUBELESS_INSTALL_VOLUME") or None,
         timeout=timeout,
         port=int(_number(port_name, port_raw, integer=True, minimum=0, maximum=65535)),
@@ -259,12 +282,37 @@ def _rest(
         memory_limit=env.get("FUNC_MEMORY_LIMIT") or None,
         body_limit=_body_limit(env),
         threads=concurrency,
-        workers=int(_number("FUNC_WORKERS", env.get("FUNC_WORKERS") or str(DEFAULT_WORKERS), integer=True, minimum=1)),
+        workers=int(
+            _number(
+                "FUNC_WORKERS", env.get("FUNC_WORKERS") or str(DEFAULT_WORKERS), integer=True, minimum=1, maximum=MAX_WORKERS
+            )
+        ),
         grace_period=_number(
-            "FUNC_GRACE_PERIOD", env.get("FUNC_GRACE_PERIOD") or str(DEFAULT_GRACE_PERIOD), integer=False, minimum=0
+            "FUNC_GRACE_PERIOD",
+            env.get("FUNC_GRACE_PERIOD") or str(DEFAULT_GRACE_PERIOD),
+            integer=False,
+            minimum=0,
+            maximum=MAX_GRACE_PERIOD,
         ),
         cors_origins=_parse_cors(env.get("FUNC_CORS_ORIGINS") or "*"),
         access_log=_parse_switch("FUNC_ACCESS_LOG", env.get("FUNC_ACCESS_LOG") or "on"),
+        max_header_size=int(
+            _number(
+                "FUNC_MAX_HEADER_SIZE",
+                env.get("FUNC_MAX_HEADER_SIZE") or str(DEFAULT_MAX_HEADER_SIZE),
+                integer=True,
+                minimum=MIN_HEADER_SIZE,
+                maximum=MAX_HEADER_SIZE,
+            )
+        ),
+        header_timeout=_number(
+            "FUNC_HEADER_TIMEOUT",
+            env.get("FUNC_HEADER_TIMEOUT") or str(DEFAULT_HEADER_TIMEOUT),
+            integer=False,
+            minimum=0,
+            maximum=MAX_HEADER_TIMEOUT,
+            above=True,
+        ),
         isolation=isolation,
         executors_min=executors_min,
         executor_idle=executor_idle,

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from .loader import LoadedFunction
-from .metrics import BUCKETS, Board, merge
+from .metrics_dir import worker_ended
 from .settings import Settings
 from .executor import run_executor
 from .executor_pool import describe_exit
@@ -63,7 +63,6 @@ class _Worker:
     retiring: bool = False
     kill_at: float | None = None
     eof: bool = False
-    slot: int = -1
 
 
 def _log(message: str) -> None:
@@ -86,11 +85,8 @@ class Supervisor:
         self.respawn_at: list[float] = []
         self.executors: dict[int, tuple[int, float]] = {}  # pid → (its worker's pid, start time)
         self.exit_code = 0
+        self.lost_metrics = None  # a Metrics, made when a worker first dies with calls in flight
         self.frozen_after = settings.timeout + HEARTBEAT_SLACK
-        # Slot 0 keeps the numbers of ended workers; the rest leave room for retiring workers
-        # that are still draining while their successors serve.
-        self.board = Board(slots=1 + 4 * settings.workers + 16)
-        self.free_slots = list(range(1, self.board.slots))
 
     # -- signals ---------------------------------------------------------------------------------
 
@@ -160,18 +156,15 @@ class Supervisor:
         assert self.sock is not None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         supervisor_pid = os.getpid()
-        slot = self.free_slots.pop(0) if self.free_slots else -1
         inflight = InFlight()
         pid = self._fork()
         if pid == 0:  # the worker
             ours.close()
-            run_worker(self.settings, self.loaded, self.sock, theirs, supervisor_pid, self.board, slot, inflight)
+            run_worker(self.settings, self.loaded, self.sock, theirs, supervisor_pid, inflight)
         theirs.close()
         ours.setblocking(False)
         now = time.monotonic()
-        self.workers[pid] = _Worker(
-            pid=pid, control=ours, inflight=inflight, started=now, last_beat=now, slot=slot
-        )
+        self.workers[pid] = _Worker(pid=pid, control=ours, inflight=inflight, started=now, last_beat=now)
 
     def _spawn_executor(self, worker: _Worker, fd: int) -> None:
         """Fork an executor for `worker` on the socket it sent (CONTRACT §5, `call` isolation)."""
@@ -184,23 +177,24 @@ class Supervisor:
         os.close(fd)
         self.executors[pid] = (worker.pid, time.monotonic())
 
-    def _fold_metrics(self, worker: _Worker, lost: list[tuple[str, str]]) -> None:
-        """Keep an ended worker's last published numbers in the board's "retired" slot.
+    def _count_lost(self, lost: list[tuple[str, str]]) -> None:
+        """Calls lost with a dead worker count as calls and failures (a worker counts a call when it ends).
 
-        Calls it lost when it died count as failures (they were counted as calls when they started).
+        The supervisor counts them in prometheus-client's multiprocess files under its own pid, so
+        every worker's scrape adds them in. Imported here, not at the top: the supervisor needs the
+        metrics only once a worker has died with calls in flight.
         """
-        if worker.slot < 0:
-            return
-        last = self.board.read(worker.slot)
-        last.pop("", None)  # its calls in flight are over
+        from prometheus_client import CollectorRegistry
+
+        from .metrics import Metrics
+
+        if self.lost_metrics is None:
+            self.lost_metrics = Metrics(registry=CollectorRegistry())
         for method, _ in lost:
-            numbers = last.setdefault(method, [0] * (4 + len(BUCKETS) + 1))
-            numbers[1] += 1
-        retired = self.board.read(0)
-        merge(retired, last)
-        self.board.write(0, retired)
-        self.board.clear(worker.slot)
-        self.free_slots.append(worker.slot)
+            numbers = self.lost_metrics.for_method(method)
+            numbers.calls += 1
+            numbers.failures += 1
+        self.lost_metrics.publish()
 
     @staticmethod
     def _kill(pid: int, signum: int) -> None:
@@ -286,13 +280,14 @@ class Supervisor:
             worker.control.close()
             lost = worker.inflight.lost()
             worker.inflight.close()
+            worker_ended(pid)
             code = os.waitstatus_to_exitcode(status)
             if lost:
                 how = describe_exit(code)
                 sys.stderr.write("".join(
                     f"error: event-id={event_id}: the call was lost: its worker died ({how})\n" for _, event_id in lost
                 ))
-            self._fold_metrics(worker, lost)
+                self._count_lost(lost)
             for executor, (owner, _) in self.executors.items():  # one stuck in C would not see its socket close
                 if owner == pid:
                     self._kill(executor, signal.SIGKILL)

@@ -34,7 +34,8 @@ from .executor_pool import ExecutorPool
 from .inflight import InFlight
 from .invoker import Deadlines, Invoker
 from .loader import LoadedFunction
-from .metrics import Board, Metrics
+from .metrics import Metrics
+from .protocol import protocol_class
 from .remote import RemoteCaller
 from .settings import Settings
 
@@ -127,7 +128,7 @@ class _Control:
     def heartbeat(self) -> None:
         if _stop_requested and not self.server.should_exit:  # a signal met none of uvicorn's handlers
             self.server.should_exit = True
-        self.metrics.publish()  # first, so the supervisor never folds in numbers older than a beat
+        self.metrics.publish()  # the other workers' scrapes see this worker's numbers at most a beat old
         if not self.served and any(m.calls for m in self.metrics.by_method.values()):
             self.served = True  # crashes from now on are the calls', not a start-up failure
             self.write(SERVED)
@@ -151,8 +152,6 @@ def run_worker(
     sock: socket.socket,
     control: socket.socket,
     supervisor_pid: int,
-    board: Board | None,
-    slot: int,
     inflight: InFlight,
 ) -> NoReturn:
     """The body of a forked worker process. Never returns."""
@@ -174,7 +173,7 @@ def run_worker(
         _configure_uvicorn_logging()
         loop = uvloop.new_event_loop()
         asyncio.set_event_loop(loop)
-        code = loop.run_until_complete(_serve(settings, loaded, sock, control, board, slot, inflight))
+        code = loop.run_until_complete(_serve(settings, loaded, sock, control, inflight))
     except BaseException:  # noqa: BLE001 - whatever happens, report it and leave through os._exit
         traceback.print_exc()
     finally:
@@ -188,11 +187,13 @@ def run_worker(
 
 async def _serve(
     settings: Settings, loaded: LoadedFunction, sock: socket.socket, control_sock: socket.socket,
-    board: Board | None, slot: int, inflight: InFlight,
+    inflight: InFlight,
 ) -> int:
+    access_log = AccessLog() if settings.access_log else None
     config = uvicorn.Config(
         app=lambda scope, receive, send: None,  # replaced below, once the server exists
-        http="httptools",
+        # httptools with the header size/time limits and the 501 of the contract (protocol.py)
+        http=protocol_class(settings.max_header_size, settings.header_timeout, access_log, settings.cors_origins == {"*"}),
         ws="none",
         lifespan="off",
         interface="asgi3",
@@ -202,9 +203,8 @@ async def _serve(
         timeout_graceful_shutdown=settings.grace_period,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)
-    metrics = Metrics(board=board if slot >= 0 else None, slot=slot)
+    metrics = Metrics()
     control = _Control(control_sock, server, metrics)
-    access_log = AccessLog() if settings.access_log else None
     pool: ExecutorPool | None = None
     app: Any
     if settings.isolation_for(loaded.is_async) == "call":

@@ -29,7 +29,10 @@ class Runtime:
         self.url = f"http://127.0.0.1:{self.port}"
         self.stdout_path = tmp / f"stdout-{self.port}.log"
         self.stderr_path = tmp / f"stderr-{self.port}.log"
-        full_env = {**os.environ, **(env or {})}
+        # The runtime's temporary folders (its metrics folder) go under pytest's: a case that kills
+        # the supervisor with SIGKILL leaves them behind, and pytest removes them in time.
+        (tmp / "tmp").mkdir(exist_ok=True)
+        full_env = {**os.environ, "TMPDIR": str(tmp / "tmp"), **(env or {})}
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "kubeless_runtime", "--from-file", source, "--handler", handler,

@@ -1,13 +1,16 @@
-"""Metrics numbers and their sharing between workers through the board."""
+"""Metrics: the contract's names and labels, and prometheus-client's multiprocess mode across workers."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from kubeless_runtime.metrics import Board, Metrics, merge
+from kubeless_runtime.metrics import Metrics
 
 
 def samples(metrics: Metrics) -> dict[tuple[str, tuple], float]:
@@ -38,49 +41,56 @@ def test_exposition_names_labels_and_buckets() -> None:
     assert got[("function_duration_seconds_bucket", (("le", "+Inf"), ("method", "POST")))] == 2
     assert got[("function_duration_seconds_sum", post)] == 20.005
     assert got[("function_calls_in_flight", ())] == 3
+    numbers.calls += 1
+    assert samples(metrics)[("function_calls_total", post)] == 3  # published again at the next scrape
 
 
-def test_workers_see_each_others_numbers_and_ended_workers_are_kept() -> None:
-    board = Board(slots=4)
-    first = Metrics(CollectorRegistry(), board, slot=1)
-    second = Metrics(CollectorRegistry(), board, slot=2)
-    first.for_method("GET").calls += 5
-    first.in_flight = 1
-    first.publish()
-    second.for_method("GET").calls += 2
-    second.for_method("PUT").calls += 1
-    assert samples(second)[("function_calls_total", (("method", "GET"),))] == 7
-    assert samples(second)[("function_calls_in_flight", ())] == 1
+# Runs in a fresh interpreter: prometheus-client chooses its multiprocess mode at import.
+MULTIPROCESS = textwrap.dedent("""
+    import os, sys
+    from kubeless_runtime.metrics_dir import use_private_directory, worker_ended
+    folder = use_private_directory()
+    from prometheus_client.parser import text_string_to_metric_families
+    from kubeless_runtime.metrics import Metrics
 
-    # The supervisor folds an ended worker into slot 0, as it does on reaping it.
-    last = board.read(1)
-    last.pop("")
-    retired = board.read(0)
-    merge(retired, last)
-    board.write(0, retired)
-    board.clear(1)
-    got = samples(second)
-    assert got[("function_calls_total", (("method", "GET"),))] == 7
-    assert got[("function_calls_in_flight", ())] == 0
+    def calls(text):
+        for family in text_string_to_metric_families(text):
+            for s in family.samples:
+                if s.name == "function_calls_total" and s.labels == {"method": "GET"}:
+                    return s.value
+        return 0
+
+    def worker(n, in_flight, scrape_to):
+        # a forked worker: n calls, then a scrape (which publishes first), then it ends
+        pid = os.fork()
+        if pid == 0:
+            m = Metrics()
+            m.for_method("GET").calls += n
+            m.in_flight = in_flight
+            os.write(scrape_to, m.render())
+            os._exit(0)
+        os.waitpid(pid, 0)
+        return pid
+
+    r, w = os.pipe()
+    first = worker(5, 1, w)
+    seen_first = calls(os.read(r, 1 << 20).decode())
+    second = worker(2, 0, w)
+    seen_second = calls(os.read(r, 1 << 20).decode())
+    worker_ended(first)
+    worker_ended(second)
+    total = calls(Metrics().render().decode())
+    print(seen_first, seen_second, total)
+    gauge = [name for name in os.listdir(folder) if name.startswith("gauge_livesum")]
+    print(len(gauge), folder)
+""")
 
 
-def test_a_forked_process_writes_into_the_same_board() -> None:
-    board = Board(slots=2)
-    pid = os.fork()
-    if pid == 0:
-        child = Metrics(CollectorRegistry(), board, slot=1)
-        child.for_method("DELETE").calls = 4
-        child.publish()
-        os._exit(0)
-    os.waitpid(pid, 0)
-    assert board.read(1)["DELETE"][0] == 4
-
-
-def test_a_slot_left_half_written_is_not_read_and_is_usable_again() -> None:
-    board = Board(slots=2)
-    board.write(1, {"GET": [1, 0, 0, 0.0, *[0] * 15]})
-    version = board._HEADER.unpack_from(board.memory, board.SLOT_SIZE)[0]
-    board._HEADER.pack_into(board.memory, board.SLOT_SIZE, version + 1, 5)  # a writer killed mid-write
-    assert board.read(1) == {}
-    board.write(1, {"": 2})
-    assert board.read(1) == {"": 2}
+def test_counts_add_up_across_processes_and_outlive_them() -> None:
+    result = subprocess.run([sys.executable, "-c", MULTIPROCESS], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    seen_first, seen_second, total, gauges, folder = result.stdout.split()
+    # The second worker's scrape includes the first (ended) worker's calls; they never go down.
+    assert (float(seen_first), float(seen_second), float(total)) == (5, 7, 7)
+    assert gauges == "1"  # only the last Metrics() of the parent has an in-flight gauge now
+    assert not os.path.exists(folder)  # removed when the process that made it exited

@@ -11,15 +11,16 @@ CLI = ["--from-file", "/tmp/f.py", "--handler", "test.hello"]
 
 def test_defaults_in_cli_mode() -> None:
     s = load_settings(CLI, {})
-    assert (s.module_name, s.function_name, s.source, s.cli_mode) == ("test", "hello", "/tmp/f.py", True)
+    assert (s.module_name, s.function_name, s.source) == ("test", "hello", "/tmp/f.py")
     assert (s.port, s.host, s.timeout, s.threads, s.workers, s.grace_period) == (8080, "0.0.0.0", 180.0, 40, 1, 25.0)
     assert s.body_limit == DEFAULT_BODY_LIMIT and s.cors_origins == frozenset({"*"}) and s.access_log
     assert s.memory_limit is None and s.runtime.startswith("python3.")
+    assert (s.max_header_size, s.header_timeout) == (65536, 10.0)
 
 
 def test_container_mode_reads_the_kubeless_environment() -> None:
     s = load_settings([], {"MOD_NAME": "mod", "FUNC_HANDLER": "fn", "KUBELESS_FUNC_DIR": "/fns", "FUNC_PORT": "9000"})
-    assert (s.source, s.handler, s.port, s.cli_mode) == ("/fns/mod.py", "mod.fn", 9000, False)
+    assert (s.source, s.handler, s.port) == ("/fns/mod.py", "mod.fn", 9000)
 
 
 def test_flags_win_over_the_environment() -> None:
@@ -49,14 +50,22 @@ def test_cors_settings() -> None:
     ("argv", "env", "words"),
     [
         (CLI, {"FUNC_PORT": "http"}, "FUNC_PORT must be an integer"),
-        ([*CLI, "--port", "70000"], {}, "--port must be at least 0 and at most 65535"),
-        (CLI, {"FUNC_TIMEOUT": "-1"}, "FUNC_TIMEOUT must be at least 0"),
+        ([*CLI, "--port", "70000"], {}, "--port must be from 0 to 65535, got '70000'"),
+        ([*CLI, "--timeout", "-1"], {}, "--timeout must be greater than 0 and at most 86400, got '-1'"),
         (CLI, {"FUNC_TIMEOUT": "0"}, "FUNC_TIMEOUT must be greater than 0"),
-        (CLI, {"FUNC_THREADS": "0"}, "FUNC_THREADS must be at least 1"),
-        (CLI, {"FUNC_CONCURRENCY": "1001"}, "FUNC_CONCURRENCY must be at least 1 and at most 1000"),
+        (CLI, {"FUNC_TIMEOUT": "inf"}, "FUNC_TIMEOUT must be a finite number greater than 0 and at most 86400"),
+        (CLI, {"FUNC_TIMEOUT": "1e308"}, "FUNC_TIMEOUT must be greater than 0 and at most 86400, got '1e308'"),
+        (CLI, {"FUNC_WORKERS": "100000"}, "FUNC_WORKERS must be from 1 to 64, got '100000'"),
+        (CLI, {"FUNC_GRACE_PERIOD": "3601"}, "FUNC_GRACE_PERIOD must be from 0 to 3600"),
+        (CLI, {"FUNC_MAX_HEADER_SIZE": "1023"}, "FUNC_MAX_HEADER_SIZE must be from 1024 to 1048576"),
+        (CLI, {"FUNC_MAX_HEADER_SIZE": "lots"}, "FUNC_MAX_HEADER_SIZE must be an integer from 1024 to 1048576"),
+        (CLI, {"FUNC_HEADER_TIMEOUT": "0"}, "FUNC_HEADER_TIMEOUT must be greater than 0 and at most 3600"),
+        (CLI, {"REQ_MB_LIMIT": "inf"}, "REQ_MB_LIMIT must be a finite number"),
+        (CLI, {"FUNC_THREADS": "0"}, "FUNC_THREADS must be from 1 to 1000"),
+        (CLI, {"FUNC_CONCURRENCY": "1001"}, "FUNC_CONCURRENCY must be from 1 to 1000"),
         (CLI, {"FUNC_ISOLATION": "threads"}, "FUNC_ISOLATION must be auto, call or worker"),
         ([*CLI, "--isolation", "x"], {}, "--isolation must be auto, call or worker"),
-        (CLI, {"FUNC_CONCURRENCY": "4", "FUNC_EXECUTORS_MIN": "5"}, "FUNC_EXECUTORS_MIN must be at least 0 and at most 4"),
+        (CLI, {"FUNC_CONCURRENCY": "4", "FUNC_EXECUTORS_MIN": "5"}, "FUNC_EXECUTORS_MIN must be from 0 to 4"),
         (CLI, {"FUNC_EXECUTOR_IDLE": "0"}, "FUNC_EXECUTOR_IDLE must be greater than 0"),
         (CLI, {"FUNC_ACCESS_LOG": "maybe"}, "FUNC_ACCESS_LOG must be 'on' or 'off'"),
         ([*CLI, "--bogus"], {}, "unknown argument '--bogus'"),

@@ -7,6 +7,13 @@ import tempfile
 from bottle import HTTPResponse
 
 
+def _bottle_temp_files():
+    found = []
+    for root, _, files in os.walk(tempfile.gettempdir()):
+        found += [os.path.join(root, name) for name in files if name.startswith("tmp")]
+    return found
+
+
 def handler(event, context):
     req = event["extensions"]["request"]
     if req.get_header("X-Want-Status"):
@@ -28,6 +35,8 @@ def handler(event, context):
         "param": req.params.get("field") or req.params.get("q"),
         "json": req.json,
         "body_len": len(req.body.read()),
+        # bottle's own temporary files (NamedTemporaryFile's "tmp" prefix) while the call runs
+        "tmp_files": _bottle_temp_files(),
     }
     upload = req.files.get("upload")
     if upload is not None:

@@ -88,6 +88,4 @@ async def dispatch_async(event, context):
         return _slow_async_generator()
     if case == "raise":
         raise ValueError("boom from the async function")
-    if case == "raise_cancelled":  # the function's own CancelledError, not a cancellation by the runtime
-        raise asyncio.CancelledError()
     return dispatch(event, context)

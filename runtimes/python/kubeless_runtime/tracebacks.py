@@ -1,0 +1,21 @@
+"""The traceback of an exception raised by the function's code, as its author wants to read it."""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _says_nothing(filename: str) -> bool:
+    """The runtime's own frames, importlib's (`<frozen ...>`) and the thread pool's."""
+    return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen") or "concurrent/futures" in filename
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The formatted traceback from the function's own code on (whole when none of it is the function's)."""
+    tb = exc.__traceback__
+    while tb is not None and _says_nothing(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
