@@ -21,7 +21,7 @@ from . import bigjson
 from .accesslog import AccessLog
 from .call import BadJson, decode_json, event_id_of, is_json, log_error, make_event
 from .event import EventTime
-from .invoker import CallTimeout, Invoker, TaskExpiry
+from .invoker import CallTimeout, Invoker
 from .loader import LoadedFunction
 from .metrics import Metrics
 from .responses import (
@@ -31,7 +31,7 @@ from .responses import (
     Reply,
     Stream,
     StarletteResponse,
-    check_headers,
+    check_start,
     convert,
     encode_chunk,
     is_http_response,
@@ -463,9 +463,7 @@ class FunctionApp:
 
         async def counting_send(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                if not 100 <= message["status"] <= 599:
-                    raise ConversionError(f"the response status must be from 100 to 599, got {message['status']!r}")
-                check_headers(message.get("headers", ()))
+                check_start(message["status"], message.get("headers", ()))
                 sent[0] = message["status"]
                 sent[2] = True
                 if cors:  # added to the message, not the response: a function may reuse its response

@@ -36,7 +36,7 @@ from typing import Any, NoReturn
 
 from .call import BadJson, decode_json, is_json, log_error, log_unsendable, make_event
 from .loader import LoadedFunction
-from .responses import ConversionError, Reply, StarletteResponse, Stream, convert, is_http_response
+from .responses import Reply, StarletteResponse, Stream, check_start, convert, encode_chunk, is_http_response
 from .settings import Settings
 
 HEADER = struct.Struct("<I")
@@ -209,10 +209,7 @@ class Executor:
                     chunk = self._next_async(iterator) if answer.is_async else next(iterator)
                 finally:
                     self.streaming = False
-                if isinstance(chunk, str):
-                    chunk = chunk.encode("utf-8")
-                elif not isinstance(chunk, bytes | bytearray | memoryview):
-                    raise ConversionError(f"a streamed chunk must be str or bytes, not {type(chunk).__name__}")
+                chunk = encode_chunk(chunk)
                 if chunk:
                     self.send(("c", bytes(chunk)))
         except (StopIteration, StopAsyncIteration):
@@ -260,10 +257,10 @@ class Executor:
 
         async def send(message: Any) -> None:
             message = dict(message)
-            if "status" in message:
-                message["status"] = int(message["status"])
             if "headers" in message:
                 message["headers"] = [(bytes(name), bytes(value)) for name, value in message["headers"]]
+            if message["type"] == "http.response.start":  # checked here: the worker only forwards it
+                check_start(message["status"], message.get("headers", ()))
             if "body" in message:
                 message["body"] = bytes(message["body"])
             self.send(("a", message))

@@ -20,7 +20,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from .app import disconnected
+from .app import disconnected, with_cors
 from .call import event_id_of
 from .executor_pool import ExecutorConnection, ExecutorGone, ExecutorPool, describe_exit
 from .invoker import Deadlines, TaskExpiry
@@ -204,13 +204,14 @@ class RemoteCaller:
             await send({"type": "http.response.body", "body": message[1], "more_body": True})
         elif kind == "s":
             state.started, state.status = True, message[1]
-            await send({"type": "http.response.start", "status": message[1], "headers": message[2] + (cors or [])})
+            headers = with_cors(message[2], cors) if cors else message[2]
+            await send({"type": "http.response.start", "status": message[1], "headers": headers})
         elif kind == "a":
             asgi = message[1]
             if asgi["type"] == "http.response.start":
                 state.started, state.status = True, asgi["status"]
                 if cors:
-                    asgi["headers"] = [*asgi.get("headers", ()), *cors]
+                    asgi["headers"] = with_cors(list(asgi.get("headers", ())), cors)
             elif asgi["type"] == "http.response.body":
                 state.size += len(asgi.get("body", b""))
                 if not asgi.get("more_body", False):

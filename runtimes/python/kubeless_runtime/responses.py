@@ -50,6 +50,13 @@ def check_headers(headers: Iterable[tuple[bytes, bytes]]) -> None:
             )
 
 
+def check_start(status: Any, headers: Iterable[tuple[bytes, bytes]]) -> None:
+    """Raise `ConversionError` for a response start HTTP/1.1 cannot carry (a Starlette Response's)."""
+    if not isinstance(status, int) or not 100 <= status <= 599:
+        raise ConversionError(f"the response status must be from 100 to 599, got {status!r}")
+    check_headers(headers)
+
+
 class Reply:
     """A complete answer in memory. `headers` never hold Content-Length: the app adds it."""
 
