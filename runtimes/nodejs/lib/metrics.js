@@ -107,7 +107,12 @@ function createMetrics(running) {
     return s;
   }
 
-  return { registry, forMethod };
+  /** `[contentType, text]` of a scrape. */
+  async function text() {
+    return [registry.contentType, await registry.metrics()];
+  }
+
+  return { registry, forMethod, text };
 }
 
 module.exports = { createMetrics };

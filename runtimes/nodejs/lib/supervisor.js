@@ -17,7 +17,7 @@ function note(text) {
  * Runs workers until a signal; exits with 0 after a drain, or with a worker's exit code when it
  * fails before listening (a start-up error it has already printed).
  */
-function runSupervisor({ config, source }) {
+function runSupervisor({ settings, source }) {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({
     args: process.argv.slice(2),
@@ -44,7 +44,7 @@ function runSupervisor({ config, source }) {
       worker.listened = true;
       if (!announced) {
         announced = true;
-        note(`serving ${config.handlerName} from ${source.shownAs} on http://${address.address ?? config.host}:${address.port} (pid ${process.pid})`);
+        note(`serving ${settings.handlerName} from ${source.shownAs} on http://${address.address ?? settings.host}:${address.port} (pid ${process.pid})`);
       }
     });
     worker.on('exit', (code, signal) => onExit(worker, code, signal));
@@ -91,7 +91,7 @@ function runSupervisor({ config, source }) {
     old.send({ type: 'drain' }, () => {});
     const killer = setTimeout(() => {
       if (!old.isDead()) old.process.kill('SIGKILL');
-    }, KILL_AFTER_MS + config.gracePeriod * 1000);
+    }, KILL_AFTER_MS + settings.gracePeriod * 1000);
     const stuckCheck = setTimeout(() => {
       if (!old.isDead()) old.process.kill('SIGKILL');
     }, KILL_AFTER_MS);

@@ -10,22 +10,14 @@
 const fs = require('node:fs');
 const { workerData } = require('node:worker_threads');
 
-const { buffer, timeoutMs, channelFd, beatMs } = workerData;
-const ints = new Int32Array(buffer, 0, 2);
-const floats = new Float64Array(buffer);
-const SEQ = 0;
-const FD = 1;
-const DEADLINE = 1;
-const BEAT = 2;
-const EARLIEST = 3;
+const clock = require('./clock');
+const { SEQ, FD, DEADLINE, BEAT, EARLIEST, views } = require('./watchdog-slots');
+
+// timeoutResponse: the complete 408 answer's bytes (responses.rawAnswer, made by the main thread)
+const { buffer, timeoutMs, channelFd, beatMs, timeoutResponse } = workerData;
+const { ints, floats } = views(buffer);
 const CHECK_MS = 20;
 const SILENCE_MS = 1000 + beatMs;
-
-const BODY = 'Timeout while processing the function';
-const TIMEOUT_RESPONSE = Buffer.from(
-  'HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n'
-  + `Content-Length: ${Buffer.byteLength(BODY)}\r\nConnection: close\r\n\r\n${BODY}`,
-);
 
 let asked = false;
 
@@ -48,7 +40,7 @@ function askForReplacement(reason) {
 
 function check() {
   if (asked) return;
-  const now = Date.now();
+  const now = clock.now();
   const seq = Atomics.load(ints, SEQ);
   if (seq > 0) {
     if (now < floats[DEADLINE]) return; // a synchronous part within its time
@@ -56,7 +48,7 @@ function check() {
     const fd = ints[FD];
     if (fd >= 0) {
       try {
-        fs.writeSync(fd, TIMEOUT_RESPONSE);
+        fs.writeSync(fd, timeoutResponse);
       } catch {
         // the client went away or its buffer is full: the replacement closes the connection
       }

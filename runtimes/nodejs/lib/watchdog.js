@@ -5,36 +5,30 @@
 
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
+const clock = require('./clock');
+const { BYTES, SEQ, FD, DEADLINE, BEAT, EARLIEST, views } = require('./watchdog-slots');
 
-// Int32 slots
-const SEQ = 0; // sequence number of the call whose synchronous part runs now; 0 none, -1 claimed
-const FD = 1; // its socket's file descriptor, or -1 when a 408 may not be written on it
-// Float64 slots (byte offset 8 onwards)
-const DEADLINE = 1; // that call's deadline, Unix ms
-const BEAT = 2; // the event loop's last heartbeat, Unix ms
-const EARLIEST = 3; // earliest deadline of the calls waiting at that heartbeat, Unix ms
 const BEAT_MS = 100;
 
-const buffer = new SharedArrayBuffer(32);
-const ints = new Int32Array(buffer, 0, 2);
-const floats = new Float64Array(buffer);
+const buffer = new SharedArrayBuffer(BYTES);
+const { ints, floats } = views(buffer);
 
 let seq = 0;
 let current = null; // the response of the call whose synchronous part runs now
 let thread = null;
 let beatTimer = null;
 
-/** Starts the watchdog thread and the heartbeat; `earliestDeadline()` gives Unix ms or Infinity. */
-function startWatchdog({ timeoutMs, earliestDeadline, channelFd }) {
+/** Starts the watchdog thread and the heartbeat; `earliestDeadline()` gives clock.now() ms or Infinity. */
+function startWatchdog({ timeoutMs, earliestDeadline, channelFd, timeoutResponse }) {
   const beat = () => {
-    floats[BEAT] = Date.now();
+    floats[BEAT] = clock.now();
     floats[EARLIEST] = earliestDeadline();
   };
   beat();
   beatTimer = setInterval(beat, BEAT_MS);
   beatTimer.unref();
   thread = new Worker(path.join(__dirname, 'watchdog-thread.js'), {
-    workerData: { buffer, timeoutMs, channelFd, beatMs: BEAT_MS },
+    workerData: { buffer, timeoutMs, channelFd, beatMs: BEAT_MS, timeoutResponse },
     stdout: false,
     stderr: false,
   });
@@ -51,12 +45,12 @@ function stopWatchdog() {
 
 /**
  * Marks the start of a call's synchronous part. `fd` is where the thread may write a 408 if this
- * part outlives `deadlineWall`; -1 when the socket already has output queued.
+ * part outlives `deadline` (clock.now() ms); -1 when nothing may be written there.
  */
-function enterCall(res, fd, deadlineWall) {
+function enterCall(res, fd, deadline) {
   seq = seq === 0x7fffffff ? 1 : seq + 1;
   current = res;
-  floats[DEADLINE] = deadlineWall;
+  floats[DEADLINE] = deadline;
   ints[FD] = fd;
   Atomics.store(ints, SEQ, seq);
 }
