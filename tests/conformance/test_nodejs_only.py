@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.only("nodejs")
@@ -57,3 +61,19 @@ def test_without_the_install_volume_the_require_fails(start_fails):
     exit = start_fails("deps", "use")
     assert exit.code == 1
     assert "kl-conformance-pkg" in exit.stderr
+
+
+def test_function_sigterm_listener_runs_then_the_drain(serve):
+    """A function's own process.on('SIGTERM') runs (to flush, close clients), then calls drain."""
+    server = serve("shutdown", "with_listener", env={"FUNC_GRACE_PERIOD": "5"})
+    assert server.post("/", headers={"x-seconds": "0"}).text == "listening"
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(
+        httpx.post(server.url + "/", headers={"x-seconds": "1"}, timeout=10)))
+    thread.start()
+    time.sleep(0.3)
+    server.signal(signal.SIGTERM)
+    thread.join(10)
+    assert server.wait(5) == 0
+    assert result[0].status_code == 200
+    assert "FUNCTION SIGTERM LISTENER RAN" in server.stdout()

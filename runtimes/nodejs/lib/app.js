@@ -8,6 +8,7 @@ const { pipeline } = require('node:stream');
 const clock = require('./clock');
 const { Call, InFlight } = require('./inflight');
 const { createMetrics } = require('./metrics');
+const watchdog = require('./watchdog');
 const { logRequest } = require('./accesslog');
 const { MalformedBody, isMultipart, decodeData, buildEvent, contextFactory } = require('./event');
 const {
@@ -52,10 +53,11 @@ function describeError(err) {
 
 /**
  * The app of one worker. `makeInvoker(outcome)` returns the invoker that runs the function
- * (invoker.js describes the interface). Returns `{onRequest, metrics, inFlight, earliestDeadline,
- * failCurrent, endRemaining, closeCalls}`.
+ * (invoker.js describes the interface). Options: `exchangeMetrics(snapshot)` (metrics.js),
+ * `onFirstCall()` called once, when the first call has been answered. Returns `{onRequest,
+ * metrics, inFlight, latestDeadline, failCurrent, endRemaining, timeoutMs}`.
  */
-function createApp(settings, makeInvoker) {
+function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () => {} } = {}) {
   const timeoutMs = settings.timeout * 1000;
   const limit = settings.bodyLimit;
   const tooLargeBody = `Request body too large: the limit is ${limit} bytes`;
@@ -65,7 +67,8 @@ function createApp(settings, makeInvoker) {
   const newContext = contextFactory(settings);
   const inFlight = new InFlight(expire);
   let running = 0; // calls of the function not yet ended (inFlight also holds bodies being read)
-  const metrics = createMetrics(() => running);
+  const metrics = createMetrics(() => running, exchangeMetrics);
+  let served = false;
   const outcome = { returned, threw, claimed, lost };
   const invoker = makeInvoker(outcome);
 
@@ -82,9 +85,14 @@ function createApp(settings, makeInvoker) {
     inFlight.remove(call);
     if (call.started !== 0) {
       running -= 1;
+      watchdog.untrack(call);
       const m = call.metrics;
-      m.observe((clock.now() - call.started) / 1000);
-      if (failed) m.failures += 1;
+      m.duration.observe((clock.now() - call.started) / 1000);
+      if (failed) m.failures.inc();
+      if (!served) {
+        served = true;
+        onFirstCall();
+      }
     }
     return true;
   }
@@ -202,7 +210,7 @@ function createApp(settings, makeInvoker) {
   function expire(call) {
     const { req, res } = call;
     const counted = call.started !== 0;
-    if (counted) call.metrics.timeouts += 1;
+    if (counted) call.metrics.timeouts.inc();
     if (call.abort !== null) call.abort.abort(new DOMException(TIMEOUT_BODY, 'TimeoutError'));
     if (!counted && !req.complete) {
       refuseBody(call, 408, TIMEOUT_BODY); // the body still arriving (CONTRACT §5)
@@ -216,7 +224,7 @@ function createApp(settings, makeInvoker) {
   /** The watchdog answered a call that ended a moment too late: drop its connection. */
   function claimed(call) {
     if (!settle(call, true)) return;
-    call.metrics.timeouts += 1;
+    call.metrics.timeouts.inc();
     call.res.statusCode = 408;
     log(call, call.res, Buffer.byteLength(TIMEOUT_BODY));
     call.req.socket.destroy();
@@ -241,9 +249,10 @@ function createApp(settings, makeInvoker) {
     const event = buildEvent(call, data, contentType);
     const m = metrics.forMethod(req.method);
     call.metrics = m;
-    m.calls += 1;
+    m.calls.inc();
     running += 1;
     call.started = clock.now();
+    watchdog.track(call);
     invoker.invoke(call, event, newContext(call));
   }
 
@@ -355,9 +364,9 @@ function createApp(settings, makeInvoker) {
     }
   }
 
-  /** Earliest deadline among waiting calls, clock.now() ms (for the watchdog's heartbeat). */
-  function earliestDeadline() {
-    return inFlight.head === null ? Infinity : inFlight.head.deadline;
+  /** Latest deadline among calls in flight, clock.now() ms (for the watchdog's heartbeat). */
+  function latestDeadline() {
+    return inFlight.tail === null ? -Infinity : inFlight.tail.deadline;
   }
 
   /**
@@ -388,7 +397,7 @@ function createApp(settings, makeInvoker) {
     return count;
   }
 
-  return { onRequest, metrics, inFlight, earliestDeadline, failCurrent, endRemaining, timeoutMs };
+  return { onRequest, metrics, inFlight, latestDeadline, failCurrent, endRemaining, timeoutMs };
 }
 
 module.exports = { createApp };

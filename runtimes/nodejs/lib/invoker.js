@@ -57,7 +57,7 @@ function createInvoker(handler, outcome) {
   }
 
   function invoke(call, event, context) {
-    watchdog.enterCall(call.res, watchdogFd(call.res), call.deadline);
+    watchdog.enterCall(call, watchdogFd(call.res));
     let result;
     try {
       result = calls.run(call, handler, event, context);

@@ -4,34 +4,59 @@
 //   socket (the main thread is stuck, so nothing else writes there), then the process asks the
 //   supervisor for a replacement. JavaScript cannot be interrupted safely from outside the main
 //   thread in Node (V8 termination corrupts Node's async state), so the stuck process must go.
-// - An event loop silent for over a second while a deadline has passed (a loop after an `await`)
-//   or for longer than any call may run also asks for a replacement; no 408 can be sent then.
+// - An event loop silent for over a second while every call that could be blocking it is past
+//   its deadline (a loop after an `await`), or for longer than any call may run, also asks for a
+//   replacement; no 408 can be sent then.
+// - Every REPORT_MS at most, when the table of calls in flight changed, it tells the supervisor
+//   which calls are in flight, so that the calls a dying worker takes with it can be named.
+// Messages to the supervisor are JSON lines on the channel pipe (supervisor.js reads them).
 
 const fs = require('node:fs');
 const { workerData } = require('node:worker_threads');
-
 const clock = require('./clock');
-const { SEQ, FD, DEADLINE, BEAT, EARLIEST, views } = require('./watchdog-slots');
+const slots = require('./watchdog-slots');
 
+const { SEQ, FD, CHANGES, SLOT, DEADLINE, BEAT, LATEST } = slots;
 // timeoutResponse: the complete 408 answer's bytes (responses.rawAnswer, made by the main thread)
 const { buffer, timeoutMs, channelFd, beatMs, timeoutResponse } = workerData;
-const { ints, floats } = views(buffer);
+const shared = slots.views(buffer);
+const { ints, floats } = shared;
 const CHECK_MS = 20;
+const REPORT_MS = 100;
 const SILENCE_MS = 1000 + beatMs;
 
 let asked = false;
+let reportedChanges = 0;
+let reportedAt = 0;
 
-function askForReplacement(reason) {
+function send(message) {
+  fs.writeSync(channelFd, `${JSON.stringify(message)}\n`);
+}
+
+function reportCalls(now) {
+  const changes = Atomics.load(ints, CHANGES);
+  if (changes === reportedChanges || now - reportedAt < REPORT_MS) return;
+  reportedChanges = changes;
+  reportedAt = now;
+  try {
+    send({ calls: slots.readTable(shared) });
+  } catch {
+    // the supervisor is gone; the worker drains on its own
+  }
+}
+
+function askForReplacement(reason, claimed = null) {
   if (asked) return;
   asked = true;
+  const who = claimed === null ? '' : `event-id=${claimed.slice(claimed.indexOf(' ') + 1)}: `;
   // Straight to fd 2: a worker thread's process.stderr goes through the (blocked) main thread.
   try {
-    fs.writeSync(2, `error: ${reason}: replacing worker process ${process.pid}\n`);
+    fs.writeSync(2, `error: ${who}${reason}: replacing worker process ${process.pid}\n`);
   } catch {
     // stderr gone: the replacement still happens
   }
   try {
-    fs.writeSync(channelFd, `replace ${process.pid}\n`);
+    send({ calls: slots.readTable(shared), claimed, replace: process.pid });
   } catch {
     // no supervisor to ask: end the process, a platform restarts it
     process.kill(process.pid, 'SIGKILL');
@@ -42,24 +67,33 @@ function check() {
   if (asked) return;
   const now = clock.now();
   const seq = Atomics.load(ints, SEQ);
-  if (seq > 0) {
-    if (now < floats[DEADLINE]) return; // a synchronous part within its time
-    if (Atomics.compareExchange(ints, SEQ, seq, -1) !== seq) return; // it just ended
-    const fd = ints[FD];
-    if (fd >= 0) {
-      try {
-        fs.writeSync(fd, timeoutResponse);
-      } catch {
-        // the client went away or its buffer is full: the replacement closes the connection
+  if (seq > 0 && now >= floats[DEADLINE]) {
+    if (Atomics.compareExchange(ints, SEQ, seq, -1) === seq) {
+      const fd = ints[FD];
+      if (fd >= 0) {
+        try {
+          fs.writeSync(fd, timeoutResponse);
+        } catch {
+          // the client went away or its buffer is full: the replacement closes the connection
+        }
       }
+      const slot = ints[SLOT];
+      askForReplacement('the call is still running synchronous code past its deadline', slot >= 0 ? slots.readEntry(shared, slot) : null);
+      return;
     }
-    askForReplacement('a call is still running synchronous code past its deadline');
-    return;
   }
   const silent = now - floats[BEAT];
-  if (silent > SILENCE_MS && (now > floats[EARLIEST] + CHECK_MS || silent > timeoutMs + SILENCE_MS)) {
+  // Blocked outside a synchronous part: the call that blocks it (if a call does) arrived at most
+  // one beat after the last heartbeat, so once the latest deadline of the calls in flight then,
+  // plus a beat, has passed, the blocker is overdue whichever call it is: a call that merely ran
+  // long within its own time never gets its worker replaced because another call's deadline passed.
+  const latest = floats[LATEST];
+  const overdue = latest === -Infinity ? silent > timeoutMs + SILENCE_MS : now > latest + beatMs + CHECK_MS;
+  if (seq <= 0 && silent > SILENCE_MS && overdue) {
     askForReplacement(`the event loop has been blocked for ${Math.round(silent)} ms past a deadline`);
+    return;
   }
+  reportCalls(now);
 }
 
 setInterval(check, CHECK_MS);

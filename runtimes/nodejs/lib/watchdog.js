@@ -1,28 +1,41 @@
 'use strict';
 // The main thread's side of the watchdog (README "Timeouts"). A call's synchronous part is marked
 // in shared memory (a few stores, no system call); a thread of our own watches those marks and the
-// event loop's heartbeat, since a blocked event loop can do neither itself.
+// event loop's heartbeat, since a blocked event loop can do neither itself. The same memory holds
+// the table of calls in flight, which the thread reports to the supervisor (watchdog-slots.js).
 
+const fs = require('node:fs');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const clock = require('./clock');
-const { BYTES, SEQ, FD, DEADLINE, BEAT, EARLIEST, views } = require('./watchdog-slots');
+const slots = require('./watchdog-slots');
 
+const { BYTES, SLOTS, SEQ, FD, SLOT, DEADLINE, BEAT, LATEST } = slots;
 const BEAT_MS = 100;
 
 const buffer = new SharedArrayBuffer(BYTES);
-const { ints, floats } = views(buffer);
+const shared = slots.views(buffer);
+const { ints, floats } = shared;
+const free = [];
+for (let slot = SLOTS - 1; slot >= 0; slot -= 1) free.push(slot);
+ints[SLOT] = -1;
 
 let seq = 0;
 let current = null; // the response of the call whose synchronous part runs now
 let thread = null;
 let beatTimer = null;
+let channelFd = -1;
 
-/** Starts the watchdog thread and the heartbeat; `earliestDeadline()` gives clock.now() ms or Infinity. */
-function startWatchdog({ timeoutMs, earliestDeadline, channelFd, timeoutResponse }) {
+/**
+ * Starts the watchdog thread and the heartbeat; `latestDeadline()` gives the latest deadline of
+ * the calls in flight (clock.now() ms), or -Infinity without any. `timeoutResponse`: the bytes of
+ * the 408 the thread writes. `channelFd`: the pipe to the supervisor.
+ */
+function startWatchdog({ timeoutMs, latestDeadline, channelFd: fd, timeoutResponse }) {
+  channelFd = fd;
   const beat = () => {
     floats[BEAT] = clock.now();
-    floats[EARLIEST] = earliestDeadline();
+    floats[LATEST] = latestDeadline();
   };
   beat();
   beatTimer = setInterval(beat, BEAT_MS);
@@ -43,15 +56,45 @@ function stopWatchdog() {
   thread = null;
 }
 
+/** Enters `call` in the table of calls in flight (it has its event id and method). */
+function track(call) {
+  const slot = free.pop();
+  if (slot === undefined) return; // over SLOTS calls at once: this one goes unnamed
+  call.slot = slot;
+  slots.writeEntry(shared, slot, `${call.req.method} ${call.eventId}`);
+}
+
+function untrack(call) {
+  const slot = call.slot;
+  if (slot < 0) return;
+  call.slot = -1;
+  slots.clearEntry(shared, slot);
+  free.push(slot);
+}
+
+/**
+ * Tells the supervisor, synchronously, which calls are in flight now: for an exit that takes
+ * them with it (`process.exit()` in a function).
+ */
+function reportCallsNow() {
+  if (channelFd < 0) return;
+  try {
+    fs.writeSync(channelFd, `${JSON.stringify({ calls: slots.readTable(shared) })}\n`);
+  } catch {
+    // no supervisor to tell
+  }
+}
+
 /**
  * Marks the start of a call's synchronous part. `fd` is where the thread may write a 408 if this
- * part outlives `deadline` (clock.now() ms); -1 when nothing may be written there.
+ * part outlives `call.deadline` (clock.now() ms); -1 when nothing may be written there.
  */
-function enterCall(res, fd, deadline) {
+function enterCall(call, fd) {
   seq = seq === 0x7fffffff ? 1 : seq + 1;
-  current = res;
-  floats[DEADLINE] = deadline;
+  current = call.res;
+  floats[DEADLINE] = call.deadline;
   ints[FD] = fd;
+  ints[SLOT] = call.slot;
   Atomics.store(ints, SEQ, seq);
 }
 
@@ -73,4 +116,4 @@ function responseStarted(res) {
   if (res === current) ints[FD] = -1;
 }
 
-module.exports = { startWatchdog, stopWatchdog, enterCall, leaveCall, responseStarted };
+module.exports = { startWatchdog, stopWatchdog, enterCall, leaveCall, responseStarted, track, untrack, reportCallsNow };

@@ -1,6 +1,8 @@
 'use strict';
-// A worker process: loads the function once, serves it, and drains when the supervisor says so
-// (on SIGTERM/SIGINT, or when it replaces this worker).
+// A worker process: loads the function once, serves it, and drains on SIGTERM/SIGINT (which the
+// supervisor forwards; the function's own signal listeners run too) or when the supervisor is
+// gone. Talks to the supervisor over cluster's IPC channel (metrics snapshots, "served") and
+// over the pipe on fd 4 (the watchdog's reports, supervisor.js).
 
 const { loadSettings, UsageError } = require('./settings');
 const { loadHandler } = require('./loader');
@@ -9,11 +11,14 @@ const { createApp } = require('./app');
 const { createInvoker } = require('./invoker');
 const { createServer } = require('./server');
 const { rawAnswer, TIMEOUT_BODY } = require('./responses');
-const { startWatchdog, stopWatchdog } = require('./watchdog');
+const { startWatchdog, stopWatchdog, reportCallsNow } = require('./watchdog');
 const { flushNow } = require('./accesslog');
 
 /** File descriptor of the pipe to the supervisor (stdio slot 4, see supervisor.js). */
 const CHANNEL_FD = 4;
+const SNAPSHOT_MS = 1000;
+/** How long the 503s of a drain's end get to reach their clients before the connections close. */
+const FLUSH_MS = 200;
 
 function startupError(settings, shownAs, err) {
   const code = err instanceof UsageError ? 2 : 1;
@@ -21,6 +26,61 @@ function startupError(settings, shownAs, err) {
   if (err.showStack && err.cause) text += `${err.cause?.stack ?? err.cause}\n`;
   process.stderr.write(text);
   process.exit(code);
+}
+
+function send(message) {
+  if (process.connected) process.send(message, () => {});
+}
+
+/** Metrics snapshots to and from the supervisor: see metrics.js. */
+function metricsExchange() {
+  let next = 0;
+  const waiting = new Map();
+  process.on('message', (message) => {
+    if (message?.type !== 'metrics-others') return;
+    const resolve = waiting.get(message.id);
+    waiting.delete(message.id);
+    resolve?.(message.snapshots);
+  });
+  return (snapshot) => new Promise((resolve) => {
+    if (!process.connected) {
+      resolve([]);
+      return;
+    }
+    next += 1;
+    const id = next;
+    waiting.set(id, resolve);
+    const timer = setTimeout(() => {
+      if (waiting.delete(id)) resolve([]);
+    }, 1000);
+    timer.unref();
+    process.send({ type: 'metrics', id, snapshot }, () => {});
+  });
+}
+
+/**
+ * Loads the function. While it loads nothing but the module may keep the process alive, so a
+ * top-level await that never settles ends the process (instead of hanging without listening),
+ * and that exit, like a `process.exit()` of the module, is reported as a start-up error.
+ */
+async function load(settings, file, shownAs) {
+  const onExit = (code) => {
+    process.stderr.write(`error: cannot load handler ${settings.handlerName} from ${shownAs}: `
+      + `the module ${code === 13 || code === 0 ? 'ended the process while loading (process.exit(), or a top-level await that never settles)' : `exited with code ${code} while loading`}\n`);
+    process.exitCode = 1;
+  };
+  process.on('exit', onExit);
+  process.channel?.unref();
+  try {
+    return await loadHandler(file, settings.functionName);
+  } catch (err) {
+    process.off('exit', onExit);
+    if (err instanceof LoadError) startupError(settings, shownAs, err);
+    return startupError(settings, shownAs, new LoadError(`${err?.message ?? err}`, { cause: err, showStack: true }));
+  } finally {
+    process.off('exit', onExit);
+    process.channel?.ref();
+  }
 }
 
 async function runWorker() {
@@ -31,6 +91,7 @@ async function runWorker() {
   delete process.env.KUBELESS_RUNTIME_SHOWN_AS;
 
   let app = null;
+  let leave = null;
   // An error thrown in a function's own callback (a timer, a promise it did not return) fails the
   // call it belongs to; one outside any call is logged and the worker keeps serving.
   process.on('uncaughtException', (err) => {
@@ -39,46 +100,57 @@ async function runWorker() {
   process.on('unhandledRejection', (reason) => {
     if (app?.failCurrent(reason) === undefined) process.stderr.write(`error: unhandled promise rejection: ${reason?.stack ?? reason}\n`);
   });
-  // The supervisor turns signals into 'drain' messages (a terminal's Ctrl-C reaches both).
-  process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => {});
+  // Registered before the module loads, so these run before the function's own listeners.
+  process.on('SIGTERM', () => leave?.());
+  process.on('SIGINT', () => leave?.());
+  // Whatever ends this process, the supervisor learns which calls it takes with it.
+  process.on('exit', reportCallsNow);
 
-  let handler;
-  try {
-    handler = await loadHandler(file, settings.functionName, settings.installVolume);
-  } catch (err) {
-    if (err instanceof LoadError) startupError(settings, shownAs, err);
-    startupError(settings, shownAs, new LoadError(`${err?.message ?? err}`, { cause: err, showStack: true }));
-  }
+  const handler = await load(settings, file, shownAs);
 
-  app = createApp(settings, (outcome) => createInvoker(handler, outcome));
+  app = createApp(settings, (outcome) => createInvoker(handler, outcome), {
+    exchangeMetrics: metricsExchange(),
+    onFirstCall: () => send({ type: 'served' }),
+  });
   const { server, drain } = createServer(settings, app);
   server.on('error', (err) => {
     process.stderr.write(`error: cannot listen on ${settings.host}:${settings.port}: ${err.message}\n`);
     process.exit(1);
   });
+  const snapshots = setInterval(async () => send({ type: 'snapshot', snapshot: await app.metrics.snapshot() }), SNAPSHOT_MS);
+  snapshots.unref();
 
   let leaving = false;
-  async function leave(graceMs) {
+  leave = async () => {
     if (leaving) return;
     leaving = true;
-    if (process.connected) process.send({ type: 'draining' }, () => {});
-    const left = await drain(graceMs);
-    if (left > 0) app.endRemaining();
+    send({ type: 'draining' });
+    const left = await drain(settings.gracePeriod * 1000);
+    if (left > 0) {
+      app.endRemaining();
+      await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
+    }
     server.closeAllConnections();
     stopWatchdog();
     flushNow();
-    process.exit(0);
-  }
+    clearInterval(snapshots);
+    const snapshot = await app.metrics.snapshot();
+    if (process.connected) {
+      process.send({ type: 'snapshot', snapshot }, () => process.exit(0));
+      setTimeout(() => process.exit(0), 500).unref();
+    } else {
+      process.exit(0);
+    }
+  };
   process.on('message', (message) => {
-    if (message?.type === 'drain') leave(settings.gracePeriod * 1000);
+    if (message?.type === 'drain') leave();
   });
   // The supervisor is gone: nobody will ask again.
-  process.on('disconnect', () => leave(settings.gracePeriod * 1000));
+  process.on('disconnect', () => leave());
 
   const timeoutResponse = rawAnswer(408, TIMEOUT_BODY, settings.cors.mode === 'any' ? ['Access-Control-Allow-Origin: *'] : []);
   server.listen(settings.port, settings.host, () => {
-    startWatchdog({ timeoutMs: app.timeoutMs, earliestDeadline: app.earliestDeadline, channelFd: CHANNEL_FD, timeoutResponse });
+    startWatchdog({ timeoutMs: app.timeoutMs, latestDeadline: app.latestDeadline, channelFd: CHANNEL_FD, timeoutResponse });
   });
 }
 
