@@ -47,6 +47,18 @@ function safeString(value) {
   }
 }
 
+/**
+ * The size of a request's head as the contract counts it (CONTRACT §5): the request line and
+ * each header line with their CRLFs. Node's own `maxHeaderSize` leaves out the separators and
+ * the request line's fixed parts, so it is only the parser's first, looser bound.
+ */
+function headerBytes(req) {
+  const raw = req.rawHeaders;
+  let total = req.method.length + req.url.length + 12; // "M U HTTP/1.1\r\n"
+  for (let i = 0; i < raw.length; i += 2) total += raw[i].length + raw[i + 1].length + 4;
+  return total;
+}
+
 function describeError(err) {
   return err instanceof Error ? (err.stack || String(err)) : `a non-Error value was thrown: ${safeString(err)}`;
 }
@@ -54,16 +66,19 @@ function describeError(err) {
 /**
  * The app of one worker. `makeInvoker(outcome)` returns the invoker that runs the function
  * (invoker.js describes the interface). Options: `exchangeMetrics(snapshot)` (metrics.js),
- * `onFirstCall()` called once, when the first call has been answered. Returns `{onRequest,
+ * `onFirstCall()` called once, when the first call has been answered, `metricsChanged()` after
+ * every call's end. Returns `{onRequest,
  * metrics, inFlight, latestDeadline, failCurrent, endRemaining, timeoutMs}`.
  */
-function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () => {} } = {}) {
+function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () => {}, metricsChanged = () => {} } = {}) {
   const timeoutMs = settings.timeout * 1000;
   const limit = settings.bodyLimit;
   const tooLargeBody = `Request body too large: the limit is ${limit} bytes`;
   const corsMode = settings.cors.mode;
   const corsOrigins = settings.cors.origins;
   const accessLog = settings.accessLog;
+  const maxHeaderSize = settings.maxHeaderSize;
+  const tooLargeHead = `Request Header Fields Too Large: the limit is ${maxHeaderSize} bytes`;
   const newContext = contextFactory(settings);
   const inFlight = new InFlight(expire);
   let running = 0; // calls of the function not yet ended (inFlight also holds bodies being read)
@@ -86,9 +101,13 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
     if (call.started !== 0) {
       running -= 1;
       watchdog.untrack(call);
+      // Counted when it ends: a call still running belongs to the in-flight gauge, and one lost
+      // with its worker is counted by the supervisor (never twice).
       const m = call.metrics;
+      m.calls.inc();
       m.duration.observe((clock.now() - call.started) / 1000);
       if (failed) m.failures.inc();
+      metricsChanged();
       if (!served) {
         served = true;
         onFirstCall();
@@ -249,7 +268,6 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
     const event = buildEvent(call, data, contentType);
     const m = metrics.forMethod(req.method);
     call.metrics = m;
-    m.calls.inc();
     running += 1;
     call.started = clock.now();
     watchdog.track(call);
@@ -344,6 +362,12 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
   function onRequest(req, res) {
     const method = req.method;
     const headers = req.headers;
+    if (headerBytes(req) > maxHeaderSize) {
+      res.statusCode = 431;
+      if (accessLog) logRequest(req, res, Buffer.byteLength(tooLargeHead));
+      sendError(res, 431, tooLargeHead, { close: true });
+      return;
+    }
     if (corsMode !== 'off' && cors(req, res, headers)) return;
     if ((method === 'GET' || method === 'HEAD') && probe(req, res, req.url)) return;
 

@@ -33,19 +33,38 @@ class FunctionResponse extends Response {
     super(req, options);
     this.cors = null; // [name, value, ...] to add, decided per request by the app
     this.touched = false; // a header was set: the one-step head (writeHead with an array) is off
+    this.invalid = null; // why a header the function set cannot be sent
   }
 
+  /**
+   * An invalid header name or value is kept as the reason this response cannot be sent, and
+   * reported when it is sent (CONTRACT §5: the runtime's conversion, answered 500), rather than
+   * thrown into the function, as Express on Node's `setHeader` would.
+   */
   setHeader(name, value) {
     this.touched = true;
-    return super.setHeader(name, value);
+    try {
+      return super.setHeader(name, value);
+    } catch (err) {
+      if (this.headersSent) throw err;
+      this.invalid ??= `header ${JSON.stringify(String(name))}: ${err.message}`;
+      return this;
+    }
   }
 
   appendHeader(name, value) {
     this.touched = true;
-    return super.appendHeader(name, value);
+    try {
+      return super.appendHeader(name, value);
+    } catch (err) {
+      if (this.headersSent) throw err;
+      this.invalid ??= `header ${JSON.stringify(String(name))}: ${err.message}`;
+      return this;
+    }
   }
 
   writeHead(statusCode, reason, headers) {
+    if (this.invalid !== null) throw new Error(this.invalid);
     watchdog.responseStarted(this);
     const cors = this.cors;
     if (cors !== null) {
@@ -86,6 +105,7 @@ function sendError(res, status, body, { close = false } = {}) {
     return -1;
   }
   try {
+    res.invalid = null;
     for (const name of res.getHeaderNames()) {
       if (name !== 'access-control-allow-origin' && name !== 'vary') res.removeHeader(name);
     }
@@ -109,12 +129,12 @@ function sendError(res, status, body, { close = false } = {}) {
  */
 function sendBody(res, contentType, body) {
   const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  const cors = res.cors;
   try {
     if (!res.touched && contentType !== null) {
       const head = ['Content-Type', contentType, 'Content-Length', length];
-      const cors = res.cors;
       if (cors !== null) {
-        res.cors = null;
+        res.cors = null; // sent with this head, not added again by writeHead
         head.push(...cors);
       }
       res.writeHead(res.statusCode, head);
@@ -123,6 +143,7 @@ function sendBody(res, contentType, body) {
     }
     res.end(body);
   } catch (err) {
+    if (!res.headersSent) res.cors = cors; // the error answer still gets them
     throw new Unsendable(`${err.message}`);
   }
   return length;

@@ -5,6 +5,7 @@
 const http = require('node:http');
 const { Request } = require('./express');
 const { FunctionResponse, rawAnswer, startDraining } = require('./responses');
+const { logRequest } = require('./accesslog');
 
 /** The answer to a request the parser refused, by llhttp's error code. */
 function parserAnswer(err, settings) {
@@ -21,6 +22,20 @@ function parserAnswer(err, settings) {
 }
 
 /**
+ * The access-log line of a request the parser refused, when its request line arrived (the
+ * parser hands over the bytes it read as `rawPacket`).
+ */
+function logRefused(socket, rawPacket, status, bytes) {
+  if (!Buffer.isBuffer(rawPacket)) return;
+  const end = rawPacket.indexOf('\r\n');
+  const line = rawPacket.toString('latin1', 0, end === -1 ? Math.min(rawPacket.length, 8192) : end);
+  const match = /^(\S+) (\S+) HTTP\/(\d\.\d)$/.exec(line);
+  if (match === null) return;
+  const req = { method: match[1], url: match[2], httpVersion: match[3], headers: {}, socket };
+  logRequest(req, { statusCode: status, getHeader() {} }, bytes);
+}
+
+/**
  * Creates the HTTP server (not yet listening) for `app`. Returns `{server, drain}`:
  * `drain(graceMs)` stops taking connections and resolves with the number of calls still running
  * when the calls in flight have ended or `graceMs` has passed.
@@ -33,7 +48,25 @@ function createServer(settings, app) {
     requestTimeout: 0, // the body's time counts toward the call's deadline instead (app.js)
     headersTimeout: settings.headerTimeout * 1000,
     maxHeaderSize: settings.maxHeaderSize,
+    // How often Node checks the header timeout (its default, 30 s, would stretch a 10 s limit).
+    connectionsCheckingInterval: Math.min(1000, settings.headerTimeout * 250),
   }, app.onRequest);
+
+  // `Expect: 100-continue` with a Content-Length over the limit: refused before the upload (no
+  // 100 Continue; the app answers 413 from the Content-Length alone).
+  server.on('checkContinue', (req, res) => {
+    if (!(Number(req.headers['content-length']) > settings.bodyLimit)) res.writeContinue();
+    app.onRequest(req, res);
+  });
+
+  // Node hands a CONNECT request over as a bare socket, with no response object to give a
+  // function: it is answered here (a tunnel is not a function call).
+  server.on('connect', (req, socket) => {
+    const body = 'Not Implemented: CONNECT is not supported';
+    if (settings.accessLog) logRequest(req, { statusCode: 501, getHeader() {} }, Buffer.byteLength(body));
+    socket.on('error', () => {});
+    socket.end(rawAnswer(501, body));
+  });
 
   server.on('clientError', (err, socket) => {
     if (!socket.writable || socket.destroyed || err.code === 'ECONNRESET') {
@@ -42,6 +75,7 @@ function createServer(settings, app) {
     }
     const [status, body] = parserAnswer(err, settings);
     socket.end(rawAnswer(status, body));
+    if (settings.accessLog) logRefused(socket, err.rawPacket, status, Buffer.byteLength(body));
   });
 
   function drain(graceMs) {

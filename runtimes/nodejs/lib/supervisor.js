@@ -135,6 +135,7 @@ function runSupervisor({ settings, source }) {
       const space = entry.indexOf(' ');
       const method = entry.slice(0, space);
       const eventId = entry.slice(space + 1);
+      lostMetrics.calls.inc({ method });
       lostMetrics.failures.inc({ method });
       if (entry === worker.claimed) {
         lostMetrics.timeouts.inc({ method });
@@ -187,8 +188,8 @@ function runSupervisor({ settings, source }) {
     if (!served) {
       startupFailures += 1;
       if (startupFailures >= MAX_STARTUP_FAILURES) {
-        process.stderr.write(`error: the worker died ${startupFailures} times in a row before the runtime served a call `
-          + `(last: ${describeExit(code, signal)}): giving up\n`);
+        process.stderr.write(`error: the function's workers keep failing at start: ${startupFailures} in a row died `
+          + `before the runtime served a call (last: ${describeExit(code, signal)})\n`);
         finish(1);
         return;
       }

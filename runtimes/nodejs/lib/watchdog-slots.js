@@ -16,7 +16,7 @@ const SLOT = 3; // the table entry of the call whose synchronous part runs now, 
 // Float64 slots
 const DEADLINE = 2; // that call's deadline
 const BEAT = 3; // the event loop's last heartbeat
-const LATEST = 4; // latest deadline of the calls in flight at that heartbeat (-Infinity: none)
+const LATEST = 4; // latest deadline of the calls called since that heartbeat or in flight then (-Infinity: none)
 
 const TABLE = 64;
 const SLOT_BYTES = 128;

@@ -83,12 +83,13 @@ function check() {
     }
   }
   const silent = now - floats[BEAT];
-  // Blocked outside a synchronous part: the call that blocks it (if a call does) arrived at most
-  // one beat after the last heartbeat, so once the latest deadline of the calls in flight then,
-  // plus a beat, has passed, the blocker is overdue whichever call it is: a call that merely ran
-  // long within its own time never gets its worker replaced because another call's deadline passed.
+  // Blocked outside a synchronous part: whichever call's code blocks it (if a call's does) was
+  // called before the block, so once the latest deadline of the calls called by then has passed
+  // (LATEST: set at every call, reset at every beat), the blocker is overdue whichever call it is.
+  // A call that merely runs long within its own time never gets its worker replaced because
+  // another call's deadline passed.
   const latest = floats[LATEST];
-  const overdue = latest === -Infinity ? silent > timeoutMs + SILENCE_MS : now > latest + beatMs + CHECK_MS;
+  const overdue = latest === -Infinity ? silent > timeoutMs + SILENCE_MS : now > latest + CHECK_MS;
   if (seq <= 0 && silent > SILENCE_MS && overdue) {
     askForReplacement(`the event loop has been blocked for ${Math.round(silent)} ms past a deadline`);
     return;

@@ -56,8 +56,12 @@ function stopWatchdog() {
   thread = null;
 }
 
-/** Enters `call` in the table of calls in flight (it has its event id and method). */
+/**
+ * Enters `call` in the table of calls in flight (it has its event id and method), and raises the
+ * latest deadline of a call whose code may run to its deadline (arrival order is deadline order).
+ */
 function track(call) {
+  floats[LATEST] = call.deadline;
   const slot = free.pop();
   if (slot === undefined) return; // over SLOTS calls at once: this one goes unnamed
   call.slot = slot;

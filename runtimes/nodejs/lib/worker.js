@@ -16,7 +16,7 @@ const { flushNow } = require('./accesslog');
 
 /** File descriptor of the pipe to the supervisor (stdio slot 4, see supervisor.js). */
 const CHANNEL_FD = 4;
-const SNAPSHOT_MS = 1000;
+const SNAPSHOT_MS = 200;
 /** How long the 503s of a drain's end get to reach their clients before the connections close. */
 const FLUSH_MS = 200;
 
@@ -108,17 +108,27 @@ async function runWorker() {
 
   const handler = await load(settings, file, shownAs);
 
+  // The supervisor keeps this worker's counts for when it is gone: a snapshot at most
+  // SNAPSHOT_MS after calls ended (none while idle).
+  let snapshotTimer = null;
+  const sendSnapshot = async () => {
+    snapshotTimer = null;
+    send({ type: 'snapshot', snapshot: await app.metrics.snapshot() });
+  };
   app = createApp(settings, (outcome) => createInvoker(handler, outcome), {
     exchangeMetrics: metricsExchange(),
     onFirstCall: () => send({ type: 'served' }),
+    metricsChanged: () => {
+      if (snapshotTimer !== null) return;
+      snapshotTimer = setTimeout(sendSnapshot, SNAPSHOT_MS);
+      snapshotTimer.unref();
+    },
   });
   const { server, drain } = createServer(settings, app);
   server.on('error', (err) => {
     process.stderr.write(`error: cannot listen on ${settings.host}:${settings.port}: ${err.message}\n`);
     process.exit(1);
   });
-  const snapshots = setInterval(async () => send({ type: 'snapshot', snapshot: await app.metrics.snapshot() }), SNAPSHOT_MS);
-  snapshots.unref();
 
   let leaving = false;
   leave = async () => {
@@ -133,7 +143,7 @@ async function runWorker() {
     server.closeAllConnections();
     stopWatchdog();
     flushNow();
-    clearInterval(snapshots);
+    clearTimeout(snapshotTimer);
     const snapshot = await app.metrics.snapshot();
     if (process.connected) {
       process.send({ type: 'snapshot', snapshot }, () => process.exit(0));
