@@ -18,7 +18,7 @@ function main() {
     settings = loadSettings();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`error: ${err.message}\n${USAGE.split('\n')[0]}\n`);
+    process.stderr.write(`error: ${err.message} (see --help)\n`);
     process.exit(2);
   }
   if (settings.help) {

@@ -37,14 +37,12 @@ class UsageError extends Error {}
 function number(name, raw, { min = 0, above = false, integer = false, max = Infinity } = {}) {
   const text = String(raw).trim();
   const value = Number(text);
-  const kind = integer ? 'an integer' : 'a number';
-  const got = `got ${JSON.stringify(String(raw))}`;
-  if (text === '' || Number.isNaN(value) || (integer && Number.isFinite(value) && !Number.isInteger(value))) {
-    throw new UsageError(`${name} must be ${kind}, ${got}`);
-  }
-  if (!Number.isFinite(value) || value < min || (above && value <= min) || value > max) {
+  const valid = text !== '' && Number.isFinite(value) && (!integer || Number.isInteger(value))
+    && (above ? value > min : value >= min) && value <= max;
+  if (!valid) {
+    const kind = integer ? 'an integer' : 'a number';
     const lower = above ? `greater than ${min}` : `at least ${min}`;
-    throw new UsageError(`${name} must be ${lower}${max !== Infinity ? ` and at most ${max}` : ''}, ${got}`);
+    throw new UsageError(`${name} must be ${kind} ${lower}${max !== Infinity ? ` and at most ${max}` : ''}, got ${JSON.stringify(String(raw))}`);
   }
   return value;
 }
