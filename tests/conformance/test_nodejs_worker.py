@@ -83,6 +83,11 @@ def test_a_sync_loop_timeout_is_counted_across_the_replacement(serve):
 
     eventually(counted, timeout=8)
 
+    def logged() -> None:  # by the watchdog thread, which wrote the 408
+        assert '"POST / HTTP/1.1" 408 37 ' in server.stdout(), server.stdout()[-1000:]
+
+    eventually(logged)
+
 
 def test_cpu_after_an_await_within_its_deadline_does_not_replace_the_worker(serve):
     """Another call's deadline passing while this one computes is no reason to replace the worker."""

@@ -244,9 +244,7 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
   function claimed(call) {
     if (!settle(call, true)) return;
     call.metrics.timeouts.inc();
-    call.res.statusCode = 408;
-    log(call, call.res, Buffer.byteLength(TIMEOUT_BODY));
-    call.req.socket.destroy();
+    call.req.socket.destroy(); // (the watchdog thread logged the 408 it wrote)
     Object.assign(call.res, ABANDONED);
   }
 

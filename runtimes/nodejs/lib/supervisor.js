@@ -12,6 +12,7 @@ const cluster = require('node:cluster');
 const { AggregatorRegistry, Registry } = require('prom-client');
 const { nodePath } = require('./loader');
 const { defineFunctionMetrics } = require('./metrics');
+const { parseEntry } = require('./watchdog-slots');
 
 /** How long a replaced worker has to answer the drain request before it is taken as stuck. */
 const KILL_AFTER_MS = 500;
@@ -132,9 +133,7 @@ function runSupervisor({ settings, source }) {
   function countLost(worker, code, signal) {
     const how = describeExit(code, signal);
     for (const entry of worker.calls) {
-      const space = entry.indexOf(' ');
-      const method = entry.slice(0, space);
-      const eventId = entry.slice(space + 1);
+      const { method, eventId } = parseEntry(entry);
       lostMetrics.calls.inc({ method });
       lostMetrics.failures.inc({ method });
       if (entry === worker.claimed) {

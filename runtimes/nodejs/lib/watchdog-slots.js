@@ -5,8 +5,10 @@
 // bytes 0–15   Int32   SEQ, FD, CHANGES, SLOT
 // bytes 16–39  Float64 DEADLINE, BEAT, LATEST
 // bytes 64–    the table of calls in flight: SLOTS entries of SLOT_BYTES, each an Int32 version
-//              (odd while being written), an Int32 length and up to TEXT_BYTES of `METHOD event-id`
-//              (UTF-8), so that the calls a dying worker takes with it can be named (supervisor.js).
+//              (odd while being written), an Int32 length and up to TEXT_BYTES of UTF-8 text: the
+//              call's method, event id, client address, HTTP version, URL and User-Agent, one per
+//              line (the last ones cut when too long), so that the calls a dying worker takes with
+//              it can be named (supervisor.js) and the watchdog's 408 access-logged.
 
 // Int32 slots
 const SEQ = 0; // sequence number of the call whose synchronous part runs now; 0 none, -1 claimed
@@ -19,7 +21,7 @@ const BEAT = 3; // the event loop's last heartbeat
 const LATEST = 4; // latest deadline of the calls called since that heartbeat or in flight then (-Infinity: none)
 
 const TABLE = 64;
-const SLOT_BYTES = 128;
+const SLOT_BYTES = 256;
 const TEXT_BYTES = SLOT_BYTES - 8;
 const SLOTS = 1024;
 const BYTES = TABLE + SLOTS * SLOT_BYTES;
@@ -64,7 +66,13 @@ function readEntry({ table, bytes }, slot) {
   return Atomics.load(table, at) === before ? text : null;
 }
 
-/** Every entry's text: the calls in flight, as `METHOD event-id`. */
+/** The fields of an entry's text: `{method, eventId, remote, httpVersion, url, agent}`. */
+function parseEntry(text) {
+  const [method, eventId, remote, httpVersion, url, agent] = text.split('\n');
+  return { method, eventId, remote, httpVersion, url, agent };
+}
+
+/** Every entry's text: the calls in flight. */
 function readTable(v) {
   const out = [];
   for (let slot = 0; slot < SLOTS; slot += 1) {
@@ -75,5 +83,5 @@ function readTable(v) {
 }
 
 module.exports = {
-  BYTES, SLOTS, SEQ, FD, CHANGES, SLOT, DEADLINE, BEAT, LATEST, views, writeEntry, clearEntry, readEntry, readTable,
+  BYTES, SLOTS, SEQ, FD, CHANGES, SLOT, DEADLINE, BEAT, LATEST, views, writeEntry, clearEntry, readEntry, readTable, parseEntry,
 };

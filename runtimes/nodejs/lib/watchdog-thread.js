@@ -15,14 +15,17 @@ const fs = require('node:fs');
 const { workerData } = require('node:worker_threads');
 const clock = require('./clock');
 const slots = require('./watchdog-slots');
+const { formatLine } = require('./accesslog');
 
 const { SEQ, FD, CHANGES, SLOT, DEADLINE, BEAT, LATEST } = slots;
 // timeoutResponse: the complete 408 answer's bytes (responses.rawAnswer, made by the main thread)
-const { buffer, timeoutMs, channelFd, beatMs, timeoutResponse } = workerData;
+const { buffer, timeoutMs, channelFd, beatMs, timeoutResponse, accessLog } = workerData;
 const shared = slots.views(buffer);
 const { ints, floats } = shared;
 const CHECK_MS = 20;
 const REPORT_MS = 100;
+// (workerData hands a Buffer over as a plain Uint8Array)
+const TIMEOUT_BODY_BYTES = timeoutResponse.length - Buffer.from(timeoutResponse).indexOf('\r\n\r\n') - 4;
 const SILENCE_MS = 1000 + beatMs;
 
 let asked = false;
@@ -45,10 +48,21 @@ function reportCalls(now) {
   }
 }
 
+/** The access-log line of the 408 this thread wrote (the main thread is blocked). */
+function log408(entry) {
+  const { method, remote, httpVersion, url, agent } = slots.parseEntry(entry);
+  const arrival = Date.now() - (clock.now() - (floats[DEADLINE] - timeoutMs));
+  try {
+    fs.writeSync(1, formatLine(remote, arrival, method, url ?? '', httpVersion ?? '1.1', 408, TIMEOUT_BODY_BYTES, agent));
+  } catch {
+    // stdout gone
+  }
+}
+
 function askForReplacement(reason, claimed = null) {
   if (asked) return;
   asked = true;
-  const who = claimed === null ? '' : `event-id=${claimed.slice(claimed.indexOf(' ') + 1)}: `;
+  const who = claimed === null ? '' : `event-id=${slots.parseEntry(claimed).eventId}: `;
   // Straight to fd 2: a worker thread's process.stderr goes through the (blocked) main thread.
   try {
     fs.writeSync(2, `error: ${who}${reason}: replacing worker process ${process.pid}\n`);
@@ -70,15 +84,17 @@ function check() {
   if (seq > 0 && now >= floats[DEADLINE]) {
     if (Atomics.compareExchange(ints, SEQ, seq, -1) === seq) {
       const fd = ints[FD];
+      const slot = ints[SLOT];
+      const entry = slot >= 0 ? slots.readEntry(shared, slot) : null;
       if (fd >= 0) {
         try {
           fs.writeSync(fd, timeoutResponse);
+          if (accessLog && entry !== null) log408(entry);
         } catch {
           // the client went away or its buffer is full: the replacement closes the connection
         }
       }
-      const slot = ints[SLOT];
-      askForReplacement('the call is still running synchronous code past its deadline', slot >= 0 ? slots.readEntry(shared, slot) : null);
+      askForReplacement('the call is still running synchronous code past its deadline', entry);
       return;
     }
   }

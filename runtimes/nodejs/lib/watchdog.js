@@ -29,9 +29,10 @@ let channelFd = -1;
 /**
  * Starts the watchdog thread and the heartbeat; `latestDeadline()` gives the latest deadline of
  * the calls in flight (clock.now() ms), or -Infinity without any. `timeoutResponse`: the bytes of
- * the 408 the thread writes. `channelFd`: the pipe to the supervisor.
+ * the 408 the thread writes. `channelFd`: the pipe to the supervisor. `accessLog`: whether the
+ * thread logs the 408s it writes.
  */
-function startWatchdog({ timeoutMs, latestDeadline, channelFd: fd, timeoutResponse }) {
+function startWatchdog({ timeoutMs, latestDeadline, channelFd: fd, timeoutResponse, accessLog }) {
   channelFd = fd;
   const beat = () => {
     floats[BEAT] = clock.now();
@@ -41,7 +42,7 @@ function startWatchdog({ timeoutMs, latestDeadline, channelFd: fd, timeoutRespon
   beatTimer = setInterval(beat, BEAT_MS);
   beatTimer.unref();
   thread = new Worker(path.join(__dirname, 'watchdog-thread.js'), {
-    workerData: { buffer, timeoutMs, channelFd, beatMs: BEAT_MS, timeoutResponse },
+    workerData: { buffer, timeoutMs, channelFd, beatMs: BEAT_MS, timeoutResponse, accessLog },
     stdout: false,
     stderr: false,
   });
@@ -65,7 +66,8 @@ function track(call) {
   const slot = free.pop();
   if (slot === undefined) return; // over SLOTS calls at once: this one goes unnamed
   call.slot = slot;
-  slots.writeEntry(shared, slot, `${call.req.method} ${call.eventId}`);
+  const req = call.req;
+  slots.writeEntry(shared, slot, `${req.method}\n${call.eventId}\n${req.socket.remoteAddress}\n${req.httpVersion}\n${req.url}\n${req.headers['user-agent'] ?? ''}`);
 }
 
 function untrack(call) {

@@ -160,7 +160,9 @@ async function runWorker() {
 
   const timeoutResponse = rawAnswer(408, TIMEOUT_BODY, settings.cors.mode === 'any' ? ['Access-Control-Allow-Origin: *'] : []);
   server.listen(settings.port, settings.host, () => {
-    startWatchdog({ timeoutMs: app.timeoutMs, latestDeadline: app.latestDeadline, channelFd: CHANNEL_FD, timeoutResponse });
+    startWatchdog({
+      timeoutMs: app.timeoutMs, latestDeadline: app.latestDeadline, channelFd: CHANNEL_FD, timeoutResponse, accessLog: settings.accessLog,
+    });
   });
 }
 
