@@ -67,8 +67,8 @@ function describeError(err) {
  * The app of one worker. `makeInvoker(outcome)` returns the invoker that runs the function
  * (invoker.js describes the interface). Options: `exchangeMetrics(snapshot)` (metrics.js),
  * `onFirstCall()` called once, when the first call has been answered, `metricsChanged()` after
- * every call's end. Returns `{onRequest,
- * metrics, inFlight, latestDeadline, failCurrent, endRemaining, timeoutMs}`.
+ * every call's end. Returns `{onRequest, metrics, inFlight, latestDeadline, failCurrent,
+ * endRemaining, timeoutMs}`.
  */
 function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () => {}, metricsChanged = () => {} } = {}) {
   const timeoutMs = settings.timeout * 1000;
@@ -154,7 +154,6 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
   function failWith(call, what) {
     process.stderr.write(`error: event-id=${call.eventId}: ${what}\n`);
     answer(call, 500, internalErrorBody(call.eventId), { failed: true });
-    if (!call.done) return;
     Object.assign(call.res, ABANDONED);
   }
 

@@ -100,9 +100,10 @@ async function runWorker() {
   process.on('unhandledRejection', (reason) => {
     if (app?.failCurrent(reason) === undefined) process.stderr.write(`error: unhandled promise rejection: ${reason?.stack ?? reason}\n`);
   });
-  // Registered before the module loads, so these run before the function's own listeners.
-  process.on('SIGTERM', () => leave?.());
-  process.on('SIGINT', () => leave?.());
+  // The function's own listeners of these signals run first (they are called in the same emit;
+  // the drain starts on the next turn of the event loop).
+  process.on('SIGTERM', () => setImmediate(() => leave?.()));
+  process.on('SIGINT', () => setImmediate(() => leave?.()));
   // Whatever ends this process, the supervisor learns which calls it takes with it.
   process.on('exit', reportCallsNow);
 
