@@ -178,3 +178,30 @@ def test_answers_during_the_drain_say_connection_close(serve):
     assert result[0].status_code == 200
     assert result[0].headers.get("connection", "").lower() == "close"
     assert server.wait(5) == 0
+
+
+def test_shutdown_is_bounded_whatever_the_function_does(serve):
+    """Decision 14: a call spinning in synchronous code cannot hold the exit past the grace period + 1 s."""
+    server = serve("timeouts", "sync_dispatch", env={"FUNC_GRACE_PERIOD": "1", "FUNC_TIMEOUT": "60"})
+    result: list = []
+
+    def run() -> None:
+        try:
+            result.append(httpx.post(server.url + "/", headers={"x-case": "spin", "event-id": "evt-frozen"},
+                                     timeout=30))
+        except httpx.HTTPError as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.5)
+    start = time.monotonic()
+    server.signal(signal.SIGTERM)
+    try:
+        code = server.wait(1 + 2.0)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("still running 3 s after SIGTERM with FUNC_GRACE_PERIOD=1") from None
+    assert code == 0
+    assert time.monotonic() - start < 1 + 1.5
+    thread.join(10)
+    assert "evt-frozen" in server.stderr(), server.stderr()[-2000:]

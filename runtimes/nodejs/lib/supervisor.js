@@ -212,22 +212,22 @@ function runSupervisor({ settings, source }) {
     fresh.once('listening', () => {
       current = fresh;
       replacing = false;
-      retire(old);
+      retire(old, { stuck: true });
     });
   }
 
   /**
-   * Asks a worker to drain (SIGTERM: the function's own listeners hear it too). A stuck one
-   * cannot: without its answer within KILL_AFTER_MS it is killed, and so is one still running
-   * after the grace period.
+   * Asks a worker to drain (SIGTERM: the function's own listeners hear it too). A worker being
+   * replaced because it is stuck cannot: without its answer within KILL_AFTER_MS it is killed.
+   * One still running after the grace period is killed too.
    */
-  function retire(old) {
+  function retire(old, { stuck = false } = {}) {
     if (old.isDead()) return;
     old.process.kill('SIGTERM');
     const killer = setTimeout(() => {
       if (!old.isDead()) old.process.kill('SIGKILL');
     }, KILL_AFTER_MS + settings.gracePeriod * 1000);
-    const stuckCheck = setTimeout(() => {
+    const stuckCheck = !stuck ? null : setTimeout(() => {
       if (!old.isDead() && !old.draining) old.process.kill('SIGKILL');
     }, KILL_AFTER_MS);
     old.once('exit', () => {
@@ -259,11 +259,12 @@ function runSupervisor({ settings, source }) {
       if (worker.listened) retire(worker);
       else worker.process.kill('SIGKILL');
     }
-    // Whatever the function does, the shutdown ends within the grace period and a second.
+    // Whatever the function does, the shutdown ends within the grace period and a second: a
+    // worker still there (frozen) is killed, its calls logged as lost as it exits.
     const bound = setTimeout(() => {
       for (const worker of Object.values(cluster.workers)) worker.process.kill('SIGKILL');
-      finish(0);
-    }, settings.gracePeriod * 1000 + 900);
+      setTimeout(() => finish(0), 100).unref();
+    }, settings.gracePeriod * 1000 + 800);
     bound.unref();
   }
   process.on('SIGTERM', () => onSignal('SIGTERM'));
