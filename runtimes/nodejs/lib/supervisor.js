@@ -126,7 +126,12 @@ function runSupervisor({ settings, source }) {
   function onWatchdogMessage(worker, message) {
     if (Array.isArray(message.calls)) worker.calls = message.calls;
     if (typeof message.claimed === 'string') worker.claimed = message.claimed;
-    if (message.replace !== undefined) replace(worker);
+    if (message.replace !== undefined) {
+      worker.stuck = true;
+      // During a shutdown nothing replaces it: a worker stuck in synchronous code cannot drain.
+      if (stopping !== null) worker.process.kill('SIGKILL');
+      else replace(worker);
+    }
   }
 
   /** The calls a dead worker took with it: logged with their event ids, counted as failures. */
@@ -151,6 +156,7 @@ function runSupervisor({ settings, source }) {
     worker.draining = false;
     worker.calls = [];
     worker.claimed = null;
+    worker.stuck = false; // its watchdog reported its event loop blocked
     readLines(worker.process.stdio[4], (message) => onWatchdogMessage(worker, message));
     worker.on('message', (message) => onWorkerMessage(worker, message));
     worker.once('listening', (address) => {
@@ -256,7 +262,7 @@ function runSupervisor({ settings, source }) {
     const workers = Object.values(cluster.workers);
     if (workers.length === 0) finish(0);
     for (const worker of workers) {
-      if (worker.listened) retire(worker);
+      if (worker.listened) retire(worker, { stuck: worker.stuck });
       else worker.process.kill('SIGKILL');
     }
     // Whatever the function does, the shutdown ends within the grace period and a second: a
