@@ -392,11 +392,12 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
 
   /**
    * An error the process caught outside any handler's own stack (uncaughtException,
-   * unhandledRejection): the call whose code raised it, if any, fails now. Returns that call.
+   * unhandledRejection): the call whose code raised it, if any, fails now (or, answered already,
+   * gets the error logged with its event id). Returns that call.
    */
   function failCurrent(err) {
     const call = invoker.current();
-    if (call === undefined || call.done) return undefined;
+    if (call === undefined) return undefined;
     threw(call, err);
     return call;
   }
