@@ -161,6 +161,10 @@ function runSupervisor({ settings, source }) {
     worker.on('message', (message) => onWorkerMessage(worker, message));
     worker.once('listening', (address) => {
       worker.listened = true;
+      if (served) {
+        startupFailures = 0;
+        backoff = FIRST_BACKOFF_MS;
+      }
       if (!announced) {
         announced = true;
         note(`serving ${settings.handlerName} from ${source.shownAs} on http://${address.address ?? settings.host}:${address.port} (pid ${process.pid})`);
@@ -188,20 +192,25 @@ function runSupervisor({ settings, source }) {
       finish(code ?? 1);
       return;
     }
-    if (worker !== current || clean) return;
+    if (clean) return;
+    const failedReplacement = replacing && worker !== current;
+    if (worker !== current && !failedReplacement) return; // a retired worker: already replaced
     replacing = false;
-    if (!served) {
+    // A replacement that died before it listened leaves only the stuck worker: kill it too.
+    if (failedReplacement && !current.isDead()) current.process.kill('SIGKILL');
+    current = null;
+    if (!served || !worker.listened) {
+      // Before the first call served, a crash loop ends the runtime; after it, restarts back off.
       startupFailures += 1;
-      if (startupFailures >= MAX_STARTUP_FAILURES) {
+      if (!served && startupFailures >= MAX_STARTUP_FAILURES) {
         process.stderr.write(`error: the function's workers keep failing at start: ${startupFailures} in a row died `
           + `before the runtime served a call (last: ${describeExit(code, signal)})\n`);
         finish(1);
         return;
       }
-      note(`worker ${worker.process.pid} ${describeExit(code, signal)} before serving a call; starting another in ${backoff} ms`);
+      note(`worker ${worker.process.pid} ${describeExit(code, signal)} ${served ? 'before it listened' : 'before serving a call'}; starting another in ${backoff} ms`);
       const wait = backoff;
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-      current = null;
       setTimeout(() => {
         if (stopping === null) current = fork();
       }, wait);
