@@ -3,11 +3,12 @@
 //
 // Each worker counts its own calls in a registry of its own (`function_*`), next to prom-client's
 // default process metrics. Counts must survive a worker that is replaced or dies, so a worker
-// hands the supervisor a snapshot of its function metrics (`getMetricsAsJSON`) every second,
-// at each scrape and when it exits; the supervisor keeps the last snapshot of every worker, folds
-// those of dead workers into a "retired" snapshot, and adds the failures of calls lost with a
-// worker (supervisor.js). A scrape shows retired + the other live workers + this worker, summed
-// with prom-client's cluster aggregation (`AggregatorRegistry.aggregate`): counters never go down.
+// hands the supervisor a snapshot of its function metrics (`getMetricsAsJSON`) shortly after
+// calls end, at each scrape and when it exits; the supervisor keeps the last snapshot of every
+// worker, folds those of dead workers into a "retired" snapshot (snapshots.js), and adds the calls
+// lost with a worker (supervisor.js). A scrape shows retired + the other live workers + this
+// worker, summed with prom-client's cluster aggregation (`AggregatorRegistry.aggregate`):
+// counters never go down.
 //
 // Per call the cost is two or three updates of label-bound children (`counter.labels('GET')`,
 // measured at 0.1–0.3 µs each).
@@ -18,7 +19,7 @@ const client = require('prom-client');
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 const IN_FLIGHT = 'function_calls_in_flight';
 
-/** The function metrics' definitions: both the workers and the supervisor register them. */
+/** The function metrics' definitions. */
 function defineFunctionMetrics(registers) {
   const labelNames = ['method'];
   return {
@@ -83,4 +84,4 @@ function createMetrics(running, exchange = async () => []) {
   return { forMethod, snapshot, text };
 }
 
-module.exports = { createMetrics, defineFunctionMetrics };
+module.exports = { createMetrics };

@@ -9,9 +9,8 @@
 // keeps dying before the runtime served a call, and bounds the shutdown (CONTRACT §8).
 
 const cluster = require('node:cluster');
-const { AggregatorRegistry, Registry } = require('prom-client');
 const { nodePath } = require('./loader');
-const { defineFunctionMetrics } = require('./metrics');
+const { sumSnapshots, counterSnapshot } = require('./snapshots');
 const { parseEntry } = require('./watchdog-slots');
 
 /** How long a replaced worker has to answer the drain request before it is taken as stuck. */
@@ -77,10 +76,9 @@ function runSupervisor({ settings, source }) {
   let startupFailures = 0;
   let backoff = FIRST_BACKOFF_MS;
 
-  // Metrics of workers that are gone, and the failures of the calls they took with them.
-  const lostRegistry = new Registry();
-  const lostMetrics = defineFunctionMetrics([lostRegistry]);
+  // Metrics of workers that are gone (one folded snapshot), and the calls they took with them.
   let retired = [];
+  const lost = { function_calls_total: {}, function_failures_total: {}, function_timeouts_total: {} };
   const latest = new Map(); // worker → its last snapshot
 
   function finish(code) {
@@ -89,25 +87,26 @@ function runSupervisor({ settings, source }) {
   }
 
   function othersFor(worker) {
-    const others = [...retired];
+    const others = [retired, counterSnapshot(lost)];
     for (const [w, snapshot] of latest) if (w !== worker) others.push(snapshot);
     return others;
   }
 
-  async function retireMetrics(worker) {
+  function retireMetrics(worker) {
     const snapshot = latest.get(worker);
     latest.delete(worker);
-    if (snapshot === undefined) return;
-    retired = [await AggregatorRegistry.aggregate([...retired, snapshot]).getMetricsAsJSON()];
+    if (snapshot !== undefined) retired = sumSnapshots(retired, snapshot);
+  }
+
+  function countLostCall(name, method) {
+    lost[name][method] = (lost[name][method] ?? 0) + 1;
   }
 
   function onWorkerMessage(worker, message) {
     switch (message?.type) {
       case 'metrics':
         latest.set(worker, message.snapshot);
-        lostRegistry.getMetricsAsJSON().then((lost) => {
-          if (!worker.isDead()) worker.send({ type: 'metrics-others', id: message.id, snapshots: [...othersFor(worker), lost] }, () => {});
-        });
+        if (!worker.isDead()) worker.send({ type: 'metrics-others', id: message.id, snapshots: othersFor(worker) }, () => {});
         break;
       case 'snapshot':
         latest.set(worker, message.snapshot);
@@ -139,10 +138,10 @@ function runSupervisor({ settings, source }) {
     const how = describeExit(code, signal);
     for (const entry of worker.calls) {
       const { method, eventId } = parseEntry(entry);
-      lostMetrics.calls.inc({ method });
-      lostMetrics.failures.inc({ method });
+      countLostCall('function_calls_total', method);
+      countLostCall('function_failures_total', method);
       if (entry === worker.claimed) {
-        lostMetrics.timeouts.inc({ method });
+        countLostCall('function_timeouts_total', method);
         continue; // answered 408 by the watchdog, and logged then
       }
       process.stderr.write(`error: event-id=${eventId}: the call was lost: its worker died (${how})\n`);
@@ -177,7 +176,8 @@ function runSupervisor({ settings, source }) {
   function onExit(worker, code, signal) {
     const clean = code === 0 && !signal && worker.draining;
     if (!clean) countLost(worker, code, signal);
-    retireMetrics(worker).finally(() => afterExit(worker, code, signal, clean));
+    retireMetrics(worker);
+    afterExit(worker, code, signal, clean);
   }
 
   function afterExit(worker, code, signal, clean) {

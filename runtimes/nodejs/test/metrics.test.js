@@ -36,3 +36,21 @@ test('without a supervisor a scrape shows this worker alone', async () => {
   assert.match(contentType, /^text\/plain/);
   assert.equal(sample(text, 'function_failures_total{method="GET"}'), 1);
 });
+
+test('the supervisor folds snapshots by series and adds the lost calls', async () => {
+  const { sumSnapshots, counterSnapshot } = require('../lib/snapshots');
+  const a = createMetrics(() => 0);
+  a.forMethod('GET').calls.inc(2);
+  a.forMethod('GET').duration.observe(0.2);
+  const b = createMetrics(() => 0);
+  b.forMethod('GET').calls.inc(3);
+  b.forMethod('POST').duration.observe(1);
+  const retired = sumSnapshots(sumSnapshots([], await a.snapshot()), await b.snapshot());
+  const lost = counterSnapshot({ function_calls_total: { GET: 1 }, function_failures_total: { GET: 1 } });
+  const live = createMetrics(() => 0, async () => [retired, lost]);
+  const [, text] = await live.text();
+  assert.equal(sample(text, 'function_calls_total{method="GET"}'), 6);
+  assert.equal(sample(text, 'function_failures_total{method="GET"}'), 1);
+  assert.equal(sample(text, 'function_duration_seconds_count{method="POST"}'), 1);
+  assert.equal(sample(text, 'function_duration_seconds_bucket{le="0.25",method="GET"}'), 1);
+});
