@@ -1,0 +1,382 @@
+'use strict';
+// The executors of call mode, seen from the front (CONTRACT §5, "call mode"): a pool of processes
+// that run one call at a time. `min` are started with the runtime and kept; more are started on
+// demand up to `max`; one above `min` that stays idle `idleMs` exits. A call waits (in arrival
+// order) for a free executor. An executor that dies answers its call through `sink.died`; one
+// whose call reached its deadline is killed (SIGKILL) a moment after the front answered 408, so
+// the work really stops. Either way a fresh one replaces it as needed.
+
+const path = require('node:path');
+const { fork } = require('node:child_process');
+const P = require('./executor-protocol');
+const clock = require('./clock');
+
+const EXECUTOR_MAIN = path.join(__dirname, 'executor.js');
+/** Between the deadline's ABORT (context.signal fires in the executor) and the SIGKILL. */
+const KILL_GRACE_MS = 100;
+/** An executor asked to leave (idle, shutdown) that is still there after this is killed. */
+const LEAVE_MS = 1000;
+/** Start-up crash loop (shared decision 16): back-off from 100 ms doubling to 2 s, give up after 5. */
+const BACKOFF_FIRST_MS = 100;
+const BACKOFF_MAX_MS = 2000;
+const STARTUP_FAILURES_FATAL = 5;
+
+function describeExit(code, signal) {
+  return signal ? `killed by signal ${signal}` : `exited with code ${code}`;
+}
+
+/** One executor process. */
+class Executor {
+  constructor(child) {
+    this.child = child;
+    this.pid = child.pid;
+    this.state = 'starting'; // → idle ⇄ busy; → doomed (killed) / leaving (asked to exit) → dead
+    this.task = null;
+    this.idleTimer = null;
+    this.everReady = false;
+  }
+}
+
+/** One call handed to the pool. */
+class Task {
+  constructor(id, spec, sink, deadline) {
+    this.id = id;
+    this.spec = spec;
+    this.sink = sink;
+    this.deadline = deadline; // clock.now() ms
+    this.executor = null;
+    this.state = 'queued'; // → running → over
+    this.abandoned = false; // the front gave up on it (client gone): its messages are dropped
+    this.timer = null;
+    this.handle = null;
+  }
+
+  /** What the front may do with a call once handed over (made once, by the pool). */
+  makeHandle(pool) {
+    this.handle = {
+      abort: (reason) => pool.abort(this, reason),
+      body: (chunk, onSent) => pool.post(this, [P.BODY, this.id, chunk.toString('latin1')], onSent),
+      bodyEnd: () => pool.post(this, [P.BODY_END, this.id]),
+      bodyError: (message) => pool.post(this, [P.BODY_ERROR, this.id, message]),
+      ack: () => pool.post(this, [P.ACK, this.id]),
+    };
+    return this.handle;
+  }
+}
+
+class ExecutorPool {
+  /**
+   * `settings`: what executors need (see executor.js); `min`, `max`, `idleMs`: the pool's size
+   * rules; `onFatal(line)`: the start-up crash loop gave up (the caller prints it and exits 1);
+   * `spawn(env)`: starts an executor process (tests may replace it).
+   */
+  constructor({ settings, min, max, idleMs, onFatal, spawn = defaultSpawn }) {
+    this.settingsJson = JSON.stringify(settings);
+    this.min = min;
+    this.max = max;
+    this.idleMs = idleMs;
+    this.onFatal = onFatal;
+    this.spawnProcess = spawn;
+    this.executors = new Set();
+    this.idle = []; // free executors, the most recently freed last (taken first)
+    this.queue = [];
+    this.nextId = 1;
+    this.served = false; // a call has been answered: deaths no longer count as start-up failures
+    this.startupFailures = 0;
+    this.deadBeforeReady = 0; // in a row: the back-off for the next start
+    this.respawnTimer = null;
+    this.closing = false;
+    this.firstReady = null; // {resolve, reject} of start()
+  }
+
+  /** Executors that are or will be able to take a call. */
+  get live() {
+    let count = 0;
+    for (const ex of this.executors) if (ex.state === 'starting' || ex.state === 'idle' || ex.state === 'busy') count += 1;
+    return count;
+  }
+
+  get starting() {
+    let count = 0;
+    for (const ex of this.executors) if (ex.state === 'starting') count += 1;
+    return count;
+  }
+
+  /**
+   * Starts `min` executors (at least one, which checks that the module loads). Resolves once one
+   * is ready; rejects with `{code}` when the first one exits before (it printed why).
+   */
+  start() {
+    return new Promise((resolve, reject) => {
+      this.firstReady = { resolve, reject };
+      for (let i = 0; i < Math.max(1, this.min); i += 1) this.spawn();
+    });
+  }
+
+  spawn() {
+    const child = this.spawnProcess({ ...process.env, KUBELESS_EXECUTOR: this.settingsJson });
+    const ex = new Executor(child);
+    this.executors.add(ex);
+    child.on('message', (message) => this.onMessage(ex, message));
+    child.on('error', () => {}); // a failed send to a dying executor; 'exit' tells the rest
+    child.once('exit', (code, signal) => this.onExit(ex, code, signal));
+    return ex;
+  }
+
+  /** Hands a call to a free executor, or queues it. Returns the call's handle (see Task). */
+  run(spec, sink, deadline) {
+    const task = new Task(this.nextId, spec, sink, deadline);
+    this.nextId += 1;
+    const handle = task.makeHandle(this);
+    const ex = this.idle.pop();
+    if (ex !== undefined) {
+      this.assign(ex, task);
+    } else {
+      this.queue.push(task);
+      if (this.starting < this.queue.length && this.live < this.max && this.respawnTimer === null) this.spawn();
+    }
+    return handle;
+  }
+
+  assign(ex, task) {
+    if (ex.idleTimer !== null) {
+      clearTimeout(ex.idleTimer);
+      ex.idleTimer = null;
+    }
+    ex.state = 'busy';
+    ex.task = task;
+    task.executor = ex;
+    task.state = 'running';
+    const spec = task.spec;
+    spec.ms = Math.max(0, task.deadline - clock.now());
+    ex.child.send([P.CALL, task.id, spec]);
+    task.spec = null;
+    task.sink.started?.(task.handle);
+  }
+
+  /** A free executor takes the next queued call, or waits (and may leave when idle too long). */
+  release(ex) {
+    const task = ex.task;
+    if (task !== null) {
+      task.state = 'over';
+      if (task.timer !== null) clearTimeout(task.timer);
+      ex.task = null;
+    }
+    if (ex.state !== 'busy' && ex.state !== 'starting') return;
+    const next = this.queue.shift();
+    if (next !== undefined) {
+      this.assign(ex, next);
+      return;
+    }
+    ex.state = 'idle';
+    this.idle.push(ex);
+    if (this.live > this.min) {
+      ex.idleTimer = setTimeout(() => this.retireIdle(ex), this.idleMs);
+      ex.idleTimer.unref();
+    }
+  }
+
+  retireIdle(ex) {
+    ex.idleTimer = null;
+    if (ex.state !== 'idle' || this.live <= this.min) return;
+    this.idle.splice(this.idle.indexOf(ex), 1);
+    this.leave(ex);
+  }
+
+  /** Asks an executor to exit (it does when its IPC channel closes); killed if it does not. */
+  leave(ex) {
+    ex.state = 'leaving';
+    if (ex.child.connected) ex.child.disconnect();
+    const killer = setTimeout(() => ex.child.kill('SIGKILL'), LEAVE_MS);
+    killer.unref();
+    ex.child.once('exit', () => clearTimeout(killer));
+  }
+
+  /** Sends a message about a running call; `onSent` runs once it is written (or moot). */
+  post(task, message, onSent) {
+    const child = task.state === 'running' ? task.executor.child : null;
+    if (child !== null && child.connected) child.send(message, onSent);
+    else if (onSent !== undefined) onSent();
+  }
+
+  /**
+   * The front gave up on a call: `'timeout'` (it answered 408): the executor's signal fires, then
+   * the executor is killed; `'gone'` (the client went away): the function is told (its signal) and
+   * may finish; if it has not by its deadline, the executor is killed.
+   */
+  abort(task, reason) {
+    if (task.state === 'queued') {
+      task.state = 'over';
+      this.queue.splice(this.queue.indexOf(task), 1);
+      return;
+    }
+    if (task.state !== 'running' || task.abandoned) return;
+    task.abandoned = true;
+    const ex = task.executor;
+    if (ex.child.connected) ex.child.send([P.ABORT, task.id, reason]);
+    const wait = reason === 'timeout' ? KILL_GRACE_MS : Math.max(0, task.deadline - clock.now()) + KILL_GRACE_MS;
+    task.timer = setTimeout(() => {
+      if (ex.task === task) this.kill(ex);
+    }, wait);
+    task.timer.unref();
+  }
+
+  /** Kills a busy executor whose call has to stop; a replacement starts if calls wait for one. */
+  kill(ex) {
+    ex.state = 'doomed';
+    ex.child.kill('SIGKILL');
+    this.ensure();
+  }
+
+  /** Starts executors to keep `min` and to serve queued calls. */
+  ensure() {
+    if (this.closing || this.respawnTimer !== null) return;
+    const want = Math.max(this.min, Math.min(this.max, this.live - this.starting + this.queue.length));
+    let live = this.live;
+    let starting = this.starting;
+    while (live < want && (live < this.min || starting < this.queue.length)) {
+      this.spawn();
+      live += 1;
+      starting += 1;
+    }
+  }
+
+  onMessage(ex, message) {
+    const type = message[0];
+    if (type === P.READY) {
+      ex.everReady = true;
+      this.deadBeforeReady = 0;
+      if (this.firstReady !== null) {
+        this.firstReady.resolve();
+        this.firstReady = null;
+      }
+      if (ex.state === 'starting') this.release(ex);
+      return;
+    }
+    const task = ex.task;
+    if (task === null || task.id !== message[1]) return;
+    if (task.abandoned) {
+      // The front answered already; the executor is free once the call's last message came.
+      if (type !== P.WRITE) {
+        if (type !== P.FREE) this.served = true;
+        this.release(ex);
+      } else if (message[5]) {
+        ex.child.send([P.ACK, task.id]);
+      }
+      return;
+    }
+    const sink = task.sink;
+    switch (type) {
+      case P.WRITE:
+        sink.write(message[2], message[3], message[4], message[5]);
+        return;
+      case P.RESULT:
+        this.served = true;
+        this.release(ex);
+        sink.result(message[2], message[3], message[4], message[5]);
+        return;
+      case P.END:
+        this.served = true;
+        this.release(ex);
+        sink.end(message[2], message[3], message[4]);
+        return;
+      case P.ERROR:
+        this.served = true;
+        this.release(ex);
+        sink.error(message[2]);
+        return;
+      case P.FREE:
+        this.release(ex);
+        return;
+      default:
+    }
+  }
+
+  onExit(ex, code, signal) {
+    const state = ex.state;
+    ex.state = 'dead';
+    this.executors.delete(ex);
+    if (ex.idleTimer !== null) clearTimeout(ex.idleTimer);
+    const at = this.idle.indexOf(ex);
+    if (at !== -1) this.idle.splice(at, 1);
+    const task = ex.task;
+    if (task !== null) {
+      ex.task = null;
+      if (task.timer !== null) clearTimeout(task.timer);
+      const answered = task.abandoned;
+      task.state = 'over';
+      if (!answered) task.sink.died(describeExit(code, signal));
+    }
+    if (this.closing || state === 'leaving' || state === 'doomed') {
+      this.ensure();
+      return;
+    }
+    if (!ex.everReady) this.deadBeforeReady += 1;
+    if (this.firstReady !== null && !ex.everReady) {
+      // The module could not be loaded: the executor printed why; the runtime does not start.
+      this.firstReady.reject(Object.assign(new Error(`executor ${describeExit(code, signal)}`), { code: code || 1 }));
+      this.firstReady = null;
+      this.closing = true;
+      return;
+    }
+    if (!this.served && task === null) {
+      // Dead before the runtime served a call, and not because of one: a start-up failure.
+      this.startupFailures += 1;
+      if (this.startupFailures >= STARTUP_FAILURES_FATAL) {
+        this.closing = true;
+        this.onFatal(`the function's executor died ${this.startupFailures} times in a row before the first call was served (last: ${describeExit(code, signal)})`);
+        return;
+      }
+    }
+    if (this.deadBeforeReady > 0 || (!this.served && task === null)) {
+      this.respawnLater(Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (Math.max(this.deadBeforeReady, this.startupFailures) - 1)));
+    } else {
+      this.ensure();
+    }
+  }
+
+  respawnLater(delay) {
+    if (this.respawnTimer !== null) return;
+    this.respawnTimer = setTimeout(() => {
+      this.respawnTimer = null;
+      if (this.live === 0 && !this.closing) this.spawn();
+      this.ensure();
+    }, delay);
+  }
+
+  /** Stops every executor (after the drain). Resolves once all have exited. */
+  close() {
+    this.closing = true;
+    if (this.respawnTimer !== null) clearTimeout(this.respawnTimer);
+    this.respawnTimer = null;
+    for (const task of this.queue) task.state = 'over';
+    this.queue.length = 0;
+    this.idle.length = 0;
+    const exits = [];
+    for (const ex of this.executors) {
+      if (ex.idleTimer !== null) clearTimeout(ex.idleTimer);
+      exits.push(new Promise((resolve) => ex.child.once('exit', resolve)));
+      if (ex.state !== 'doomed') this.leave(ex);
+    }
+    return Promise.all(exits);
+  }
+
+  /** Executors now, by state (for tests and diagnostics). */
+  counts() {
+    const counts = { starting: 0, idle: 0, busy: 0, doomed: 0, leaving: 0, queued: this.queue.length };
+    for (const ex of this.executors) counts[ex.state] += 1;
+    return counts;
+  }
+
+  pids() {
+    return [...this.executors].map((ex) => ex.pid);
+  }
+}
+
+function defaultSpawn(env) {
+  const childEnv = { ...env };
+  delete childEnv.NODE_UNIQUE_ID; // set for cluster workers: an executor is not one
+  return fork(EXECUTOR_MAIN, [], { env: childEnv, serialization: P.SERIALIZATION });
+}
+
+module.exports = { ExecutorPool, KILL_GRACE_MS, describeExit };
