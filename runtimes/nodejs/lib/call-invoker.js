@@ -6,6 +6,7 @@
 // head and the bytes of a response the function writes itself, streamed as they come.
 
 const { decodeChunk } = require('./executor-protocol');
+const { ExecutorPool } = require('./executor-pool');
 const { JSON_TYPE } = require('./responses');
 
 const kHandle = Symbol('executor call');
@@ -142,4 +143,42 @@ function createCallInvoker(pool, outcome, { bodyLimit }) {
   };
 }
 
-module.exports = { createCallInvoker };
+/**
+ * Call mode in a worker: starts the executors (FUNC_EXECUTORS_MIN, at least one, which loads the
+ * module) and resolves once one is ready. A module that cannot load ends this process with the
+ * executor's exit code (the executor printed why); a start-up crash loop ends it with 1, after
+ * telling the supervisor that this is final. Returns `{makeInvoker, draining}` for worker.js.
+ */
+async function startExecutors(settings, file, shownAs) {
+  const pool = new ExecutorPool({
+    settings: {
+      file,
+      shownAs,
+      handlerName: settings.handlerName,
+      functionName: settings.functionName,
+      timeout: settings.timeout,
+      runtime: settings.runtime,
+      memoryLimit: settings.memoryLimit,
+    },
+    min: settings.executorsMin,
+    max: settings.concurrency,
+    idleMs: settings.executorIdle * 1000,
+    onFatal(line) {
+      process.stderr.write(`error: ${line}: giving up\n`);
+      if (process.connected) process.send({ type: 'fatal' }, () => process.exit(1));
+      else process.exit(1);
+    },
+  });
+  process.on('exit', () => pool.killAll());
+  try {
+    await pool.start();
+  } catch (err) {
+    process.exit(err.code ?? 1);
+  }
+  return {
+    makeInvoker: (outcome) => createCallInvoker(pool, outcome, settings),
+    draining: () => pool.signalAll('SIGTERM'),
+  };
+}
+
+module.exports = { createCallInvoker, startExecutors };

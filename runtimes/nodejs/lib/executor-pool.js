@@ -86,7 +86,7 @@ class ExecutorPool {
     this.deadBeforeReady = 0; // in a row: the back-off for the next start
     this.respawnTimer = null;
     this.closing = false;
-    this.firstReady = null; // {resolve, reject} of start()
+    this.startWaiter = null; // {resolve, reject, waiting} of start()
   }
 
   /** Executors that are or will be able to take a call. */
@@ -103,13 +103,14 @@ class ExecutorPool {
   }
 
   /**
-   * Starts `min` executors (at least one, which checks that the module loads). Resolves once one
-   * is ready; rejects with `{code}` when the first one exits before (it printed why).
+   * Starts `min` executors (at least one, which checks that the module loads). Resolves once they
+   * are all ready; rejects with `{code}` when one exits before (it printed why).
    */
   start() {
     return new Promise((resolve, reject) => {
-      this.firstReady = { resolve, reject };
-      for (let i = 0; i < Math.max(1, this.min); i += 1) this.spawn();
+      const count = Math.max(1, this.min);
+      this.startWaiter = { resolve, reject, waiting: count };
+      for (let i = 0; i < count; i += 1) this.spawn();
     });
   }
 
@@ -228,13 +229,12 @@ class ExecutorPool {
     this.ensure();
   }
 
-  /** Starts executors to keep `min` and to serve queued calls. */
+  /** Starts executors to keep `min` and to serve queued calls (up to `max`). */
   ensure() {
     if (this.closing || this.respawnTimer !== null) return;
-    const want = Math.max(this.min, Math.min(this.max, this.live - this.starting + this.queue.length));
     let live = this.live;
     let starting = this.starting;
-    while (live < want && (live < this.min || starting < this.queue.length)) {
+    while (live < this.min || (starting < this.queue.length && live < this.max)) {
       this.spawn();
       live += 1;
       starting += 1;
@@ -246,9 +246,13 @@ class ExecutorPool {
     if (type === P.READY) {
       ex.everReady = true;
       this.deadBeforeReady = 0;
-      if (this.firstReady !== null) {
-        this.firstReady.resolve();
-        this.firstReady = null;
+      const waiter = this.startWaiter;
+      if (waiter !== null) {
+        waiter.waiting -= 1;
+        if (waiter.waiting === 0) {
+          this.startWaiter = null;
+          waiter.resolve();
+        }
       }
       if (ex.state === 'starting') this.release(ex);
       return;
@@ -312,10 +316,11 @@ class ExecutorPool {
       return;
     }
     if (!ex.everReady) this.deadBeforeReady += 1;
-    if (this.firstReady !== null && !ex.everReady) {
-      // The module could not be loaded: the executor printed why; the runtime does not start.
-      this.firstReady.reject(Object.assign(new Error(`executor ${describeExit(code, signal)}`), { code: code || 1 }));
-      this.firstReady = null;
+    if (this.startWaiter !== null) {
+      // The module could not be loaded (or killed its process): the executor printed why; the
+      // runtime does not start.
+      this.startWaiter.reject(Object.assign(new Error(`executor ${describeExit(code, signal)}`), { code: code || 1 }));
+      this.startWaiter = null;
       this.closing = true;
       return;
     }
@@ -359,6 +364,17 @@ class ExecutorPool {
       if (ex.state !== 'doomed') this.leave(ex);
     }
     return Promise.all(exits);
+  }
+
+  /** Sends `signal` to every executor (SIGTERM at a drain: the function's own listeners run). */
+  signalAll(signal) {
+    for (const ex of this.executors) ex.child.kill(signal);
+  }
+
+  /** Kills every executor at once (this process exits: none may outlive it). */
+  killAll() {
+    this.closing = true;
+    for (const ex of this.executors) ex.child.kill('SIGKILL');
   }
 
   /** Executors now, by state (for tests and diagnostics). */

@@ -5,19 +5,17 @@
 // throw in a timer, an endless loop, running out of memory) costs this one call.
 //
 // Started by executor-pool.js with child_process.fork; its settings come in KUBELESS_EXECUTOR
-// (JSON: file, shownAs, handlerName, functionName, timeout, runtime, memoryLimit, installVolume).
+// (JSON: file, shownAs, handlerName, functionName, timeout, runtime, memoryLimit). NODE_PATH
+// comes in the environment, as for the worker (loader.js).
 
 const { EventEmitter } = require('node:events');
 const { pipeline } = require('node:stream');
 const { Request } = require('./express');
 const { ExecutorResponse } = require('./executor-response');
 const { loadHandler } = require('./loader');
+const { decodeData } = require('./event');
+const { TIMEOUT_BODY, convert, streamType } = require('./responses');
 const P = require('./executor-protocol');
-
-const TEXT = 'text/plain; charset=utf-8';
-const JSON_TYPE = 'application/json';
-const OCTETS = 'application/octet-stream';
-const TIMEOUT_BODY = 'Timeout while processing the function';
 
 /**
  * What `req.socket` is inside an executor: the client's address, as the front saw it. The real
@@ -156,13 +154,6 @@ function runExecutor() {
     return req;
   }
 
-  function decodeData(body, contentType) {
-    if (contentType !== undefined && /^application\/(?:[^;\s/]+\+)?json\s*(?:;|$)/i.test(contentType)) {
-      return body.length === 0 ? null : JSON.parse(body.toString());
-    }
-    return body.length === 0 ? '' : body.toString();
-  }
-
   function runCall(id, spec) {
     const call = new Call(id, spec);
     current = call;
@@ -211,37 +202,22 @@ function runExecutor() {
     }
     const res = call.res;
     if (call.done || res.headersSent || res.writableEnded || res.destroyed) return; // END comes from res
-    if (value !== null && typeof value === 'object' && typeof value.pipe === 'function' && typeof value.on === 'function') {
-      if (!res.hasHeader('content-type')) {
-        res.setHeader('Content-Type', value.readableObjectMode || value.readableEncoding ? TEXT : OCTETS);
-      }
+    let converted;
+    try {
+      converted = convert(value);
+    } catch (err) {
+      cannotSend(call, err.message);
+      return;
+    }
+    if (converted === null) {
+      if (!res.hasHeader('content-type')) res.setHeader('Content-Type', streamType(value));
       pipeline(value, res, (err) => {
         if (err) failed(call, err);
       });
       return;
     }
-    let body;
-    let type;
-    if (value === undefined) {
-      [body, type] = [['', 'utf8'], null];
-    } else if (typeof value === 'string') {
-      [body, type] = [[value, 'utf8'], TEXT];
-    } else if (value instanceof Uint8Array) {
-      [body, type] = [P.encodeChunk(value), OCTETS];
-    } else {
-      let text;
-      try {
-        text = JSON.stringify(value);
-      } catch (err) {
-        cannotSend(call, `it is not serialisable as JSON (${err.message})`);
-        return;
-      }
-      if (text === undefined) {
-        cannotSend(call, `it is not serialisable as JSON (${typeof value})`);
-        return;
-      }
-      [body, type] = [[text, 'utf8'], JSON_TYPE];
-    }
+    const [type, payload] = converted;
+    const body = P.encodeChunk(payload);
     send([P.RESULT, call.id, res.takeHead(), body[0], body[1], type]);
     res.settleQuietly();
     finish(call);
@@ -295,16 +271,41 @@ function runExecutor() {
     }
   }
 
-  loadHandler(settings.file, settings.functionName, settings.installVolume).then((loaded) => {
+  load(settings).then((loaded) => {
     handler = loaded;
     process.on('message', onMessage);
     send([P.READY]);
-  }, (err) => {
-    let text = `error: cannot load handler ${settings.handlerName} from ${settings.shownAs}: ${err?.message ?? err}\n`;
+  });
+}
+
+/**
+ * Loads the function as the worker does (worker.js `load`): a failure prints the contract's
+ * start-up error and exits 1; so does a module that ends the process while loading
+ * (`process.exit()`, a top-level await that never settles: the IPC channel is unreferenced
+ * meanwhile, so only the module keeps the process alive).
+ */
+async function load(settings) {
+  const prefix = `error: cannot load handler ${settings.handlerName} from ${settings.shownAs}: `;
+  const onExit = (code) => {
+    process.stderr.write(`${prefix}the module ${code === 13 || code === 0
+      ? 'ended the process while loading (process.exit(), or a top-level await that never settles)'
+      : `exited with code ${code} while loading`}\n`);
+    process.exitCode = 1;
+  };
+  process.on('exit', onExit);
+  process.channel?.unref();
+  try {
+    return await loadHandler(settings.file, settings.functionName);
+  } catch (err) {
+    process.off('exit', onExit);
+    let text = `${prefix}${err?.message ?? err}\n`;
     if (err?.showStack && err.cause) text += `${err.cause?.stack ?? err.cause}\n`;
     process.stderr.write(text);
-    process.exit(1);
-  });
+    return process.exit(1);
+  } finally {
+    process.off('exit', onExit);
+    process.channel?.ref();
+  }
 }
 
 if (require.main === module) runExecutor();

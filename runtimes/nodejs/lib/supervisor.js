@@ -118,6 +118,10 @@ function runSupervisor({ settings, source }) {
       case 'draining':
         worker.draining = true;
         break;
+      case 'fatal': // call mode: the executors' start-up crash loop gave up (executor-pool.js)
+        for (const w of Object.values(cluster.workers)) w.process.kill('SIGKILL');
+        finish(1);
+        break;
       default:
     }
   }

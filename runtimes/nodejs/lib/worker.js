@@ -9,6 +9,7 @@ const { loadHandler } = require('./loader');
 const { LoadError } = require('./source');
 const { createApp } = require('./app');
 const { createInvoker } = require('./invoker');
+const { startExecutors } = require('./call-invoker');
 const { createServer } = require('./server');
 const { rawAnswer, TIMEOUT_BODY } = require('./responses');
 const { startWatchdog, stopWatchdog, reportCallsNow } = require('./watchdog');
@@ -107,7 +108,9 @@ async function runWorker() {
   // Whatever ends this process, the supervisor learns which calls it takes with it.
   process.on('exit', reportCallsNow);
 
-  const handler = await load(settings, file, shownAs);
+  // Call mode: the function runs in executor processes, never in this one (call-invoker.js).
+  const executors = settings.isolation === 'call' ? await startExecutors(settings, file, shownAs) : null;
+  const handler = executors === null ? await load(settings, file, shownAs) : null;
 
   // The supervisor keeps this worker's counts for when it is gone: a snapshot at most
   // SNAPSHOT_MS after calls ended (none while idle).
@@ -116,7 +119,7 @@ async function runWorker() {
     snapshotTimer = null;
     send({ type: 'snapshot', snapshot: await app.metrics.snapshot() });
   };
-  app = createApp(settings, (outcome) => createInvoker(handler, outcome), {
+  app = createApp(settings, executors?.makeInvoker ?? ((outcome) => createInvoker(handler, outcome)), {
     exchangeMetrics: metricsExchange(),
     onFirstCall: () => send({ type: 'served' }),
     metricsChanged: () => {
@@ -136,6 +139,7 @@ async function runWorker() {
     if (leaving) return;
     leaving = true;
     send({ type: 'draining' });
+    executors?.draining();
     const left = await drain(settings.gracePeriod * 1000);
     if (left > 0) {
       app.endRemaining();
@@ -161,6 +165,7 @@ async function runWorker() {
 
   const timeoutResponse = rawAnswer(408, TIMEOUT_BODY, settings.cors.mode === 'any' ? ['Access-Control-Allow-Origin: *'] : []);
   server.listen(settings.port, settings.host, () => {
+    if (executors !== null) return; // no function code runs here: nothing for a watchdog to watch
     startWatchdog({
       timeoutMs: app.timeoutMs, latestDeadline: app.latestDeadline, channelFd: CHANNEL_FD, timeoutResponse, accessLog: settings.accessLog,
     });

@@ -19,7 +19,6 @@ function settingsFor(file, functionName = 'main') {
     timeout: 5,
     runtime: 'nodejs-test',
     memoryLimit: null,
-    installVolume: null,
   };
 }
 
@@ -118,7 +117,7 @@ test('values, heads and errors come back as the contract maps them', async () =>
     assert.match(out.text, /^Error: boom\n\s+at /);
 
     out = await call(pool, { 'x-case': 'symbol' });
-    assert.deepEqual([out.kind, out.text], ['error', "the function's result cannot be sent: it is not serialisable as JSON (symbol)"]);
+    assert.deepEqual([out.kind, out.text], ['error', "the function's result cannot be sent: a symbol is not JSON"]);
 
     out = await call(pool, { 'x-case': 'upload', 'content-type': 'multipart/form-data; boundary=x' }, { streamed: ['ab', 'cd', 'e'] });
     assert.deepEqual(JSON.parse(out.body), { size: 5, data: true });
