@@ -9,6 +9,7 @@ Cases (a trivial function returning "hello world" against a bare app returning t
   python-def    the runtime serving a `def` function      vs  Starlette `def` endpoint on uvicorn
   python-async  the runtime serving an `async def`         vs  Starlette `async def` endpoint on uvicorn
   nodejs        the runtime serving a plain JS function    vs  bare `http.createServer`
+  then for Node.js: call isolation, cold start and PSS at idle (bench/nodejs_figures.py)
 
 Needs wrk (`apt-get install wrk`). Run from the repository root, with the project's venv:
   .venv/bin/python runtimes/shared/scripts/benchmark.py [--duration 5] [--rounds 3] [--connections 16]
@@ -162,6 +163,10 @@ def main() -> int:
             print(f"{case.name:<14}{label:<11}{sample.rps:>10.0f}{sample.p50_ms:>9.2f}{sample.p99_ms:>9.2f}",
                   end="")
             print(f"{ours.rps / reference.rps:>13.2f}" if label == "runtime" else "")
+    if "nodejs" in set(args.runtime or ["python", "nodejs"]):
+        sys.path.insert(0, str(BENCH))
+        import nodejs_figures  # call isolation, cold start, memory (bench/nodejs_figures.py)
+        nodejs_figures.report(sys.modules[__name__], args)
     return 0
 
 
