@@ -27,6 +27,34 @@ function applyHead(res, head) {
   for (let i = 0; i < flat.length; i += 2) res.setHeader(flat[i], flat[i + 1]);
 }
 
+/**
+ * A multipart body streams to the executor as the client sends it, bounded by `limit` (past it the
+ * function's request stream fails with `tooLarge`); the client's socket waits while a piece is
+ * written to the pipe.
+ */
+function forwardBody(req, handle, limit, tooLarge) {
+  let size = 0;
+  let over = false;
+  req.on('data', (chunk) => {
+    if (over) return;
+    size += chunk.length;
+    if (size > limit) {
+      over = true;
+      handle.bodyError(tooLarge);
+      return;
+    }
+    req.pause();
+    handle.body(chunk, () => req.resume());
+  });
+  req.on('end', () => {
+    if (!over) handle.bodyEnd();
+  });
+  req.on('error', () => {});
+  req.once('close', () => {
+    if (!req.complete && !over) handle.bodyError('the client went away before the body was complete');
+  });
+}
+
 /** `pool`: an ExecutorPool; `outcome`: the app's (invoker.js); `bodyLimit`: bytes. */
 function createCallInvoker(pool, outcome, { bodyLimit }) {
   const tooLarge = `Request body too large: the limit is ${bodyLimit} bytes`;
@@ -35,28 +63,75 @@ function createCallInvoker(pool, outcome, { bodyLimit }) {
     outcome.lost(call, `the function's result cannot be sent: ${err.message}`);
   }
 
-  /** A multipart body streams to the executor as the client sends it (bounded by the limit). */
-  function forwardBody(req, handle) {
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk) => {
-      if (over) return;
-      size += chunk.length;
-      if (size > bodyLimit) {
-        over = true;
-        handle.bodyError(tooLarge);
+  /** What the pool reports about one call (executor-pool.js), applied to its response. */
+  class Sink {
+    constructor(call, streamed) {
+      this.call = call;
+      this.streamed = streamed;
+      this.handle = null;
+    }
+
+    started(handle) {
+      if (this.streamed) forwardBody(this.call.req, handle, bodyLimit, tooLarge);
+    }
+
+    result(head, payload, encoding, type) {
+      const call = this.call;
+      if (call.done) return;
+      const res = call.res;
+      let value;
+      try {
+        applyHead(res, head);
+        if (type === JSON_TYPE && !res.hasHeader('content-type')) res.setHeader('Content-Type', JSON_TYPE);
+        value = type === null ? undefined : decodeChunk(payload, encoding);
+      } catch (err) {
+        unsendable(call, err);
         return;
       }
-      req.pause();
-      handle.body(chunk, () => req.resume());
-    });
-    req.on('end', () => {
-      if (!over) handle.bodyEnd();
-    });
-    req.on('error', () => {});
-    req.once('close', () => {
-      if (!req.complete && !over) handle.bodyError('the client went away before the body was complete');
-    });
+      outcome.returned(call, value);
+    }
+
+    write(head, payload, encoding, wantAck) {
+      const { call, handle } = this;
+      const res = call.res;
+      if (!call.done) {
+        try {
+          applyHead(res, head);
+          const chunk = decodeChunk(payload, encoding);
+          if (chunk.length === 0) res.flushHeaders();
+          else res.write(chunk);
+          // The response has started: the call ends when it does (the app follows it), also
+          // when its client goes away meanwhile.
+          if (head !== null) outcome.returned(call, undefined);
+        } catch (err) {
+          unsendable(call, err);
+        }
+      }
+      if (!wantAck) return;
+      if (call.done || !res.writableNeedDrain) handle.ack();
+      else res.once('drain', () => handle.ack());
+    }
+
+    end(head, payload, encoding) {
+      const call = this.call;
+      if (call.done) return;
+      try {
+        applyHead(call.res, head);
+        call.res.end(decodeChunk(payload, encoding));
+      } catch (err) {
+        unsendable(call, err);
+        return;
+      }
+      outcome.returned(call, undefined); // the response is the function's own: the app follows it
+    }
+
+    error(text) {
+      outcome.threw(this.call, reported(text));
+    }
+
+    died(how) {
+      outcome.lost(this.call, `the call's executor died (${how})`);
+    }
   }
 
   function invoke(call, event) {
@@ -75,58 +150,9 @@ function createCallInvoker(pool, outcome, { bodyLimit }) {
       d: call.deadlineWall / 1000,
       ms: 0, // the time left, set when an executor takes the call
     };
-    let handle = null;
-    const sink = {
-      started(taken) {
-        if (streamed) forwardBody(req, taken);
-      },
-      result(head, payload, encoding, type) {
-        if (call.done) return;
-        let value;
-        try {
-          applyHead(res, head);
-          if (type === JSON_TYPE && !res.hasHeader('content-type')) res.setHeader('Content-Type', JSON_TYPE);
-          value = type === null ? undefined : decodeChunk(payload, encoding);
-        } catch (err) {
-          unsendable(call, err);
-          return;
-        }
-        outcome.returned(call, value);
-      },
-      write(head, payload, encoding, wantAck) {
-        if (!call.done) {
-          try {
-            applyHead(res, head);
-            const chunk = decodeChunk(payload, encoding);
-            if (chunk.length === 0) res.flushHeaders();
-            else res.write(chunk);
-          } catch (err) {
-            unsendable(call, err);
-          }
-        }
-        if (!wantAck) return;
-        if (call.done || !res.writableNeedDrain) handle.ack();
-        else res.once('drain', () => handle.ack());
-      },
-      end(head, payload, encoding) {
-        if (call.done) return;
-        try {
-          applyHead(res, head);
-          res.end(decodeChunk(payload, encoding));
-        } catch (err) {
-          unsendable(call, err);
-          return;
-        }
-        outcome.returned(call, undefined); // the response is the function's own: the app follows it
-      },
-      error(text) {
-        outcome.threw(call, reported(text));
-      },
-      died(how) {
-        outcome.lost(call, `the call's executor died (${how})`);
-      },
-    };
-    handle = pool.run(spec, sink, call.deadline);
+    const sink = new Sink(call, streamed);
+    const handle = pool.run(spec, sink, call.deadline);
+    sink.handle = handle;
     call[kHandle] = handle;
     res.once('close', () => {
       if (!res.writableFinished) handle.abort('gone');

@@ -50,31 +50,42 @@ class Executor {
   }
 }
 
-/** One call handed to the pool. */
+/** One call handed to the pool; to the front it is the call's handle (the methods below). */
 class Task {
-  constructor(id, spec, sink, deadline) {
+  constructor(pool, id, spec, sink, deadline) {
+    this.pool = pool;
     this.id = id;
     this.spec = spec;
     this.sink = sink;
     this.deadline = deadline; // clock.now() ms
     this.executor = null;
     this.state = 'queued'; // → running → over
-    this.abandoned = false; // the front gave up on it (client gone): its messages are dropped
+    this.abandoned = false; // the front answered it (408, 503): its messages are dropped
     this.timer = null;
-    this.handle = null;
     this.queuedAt = 0;
   }
 
-  /** What the front may do with a call once handed over (made once, by the pool). */
-  makeHandle(pool) {
-    this.handle = {
-      abort: (reason) => pool.abort(this, reason),
-      body: (chunk, onSent) => pool.post(this, [P.BODY, this.id, chunk.toString('latin1')], onSent),
-      bodyEnd: () => pool.post(this, [P.BODY_END, this.id]),
-      bodyError: (message) => pool.post(this, [P.BODY_ERROR, this.id, message]),
-      ack: () => pool.post(this, [P.ACK, this.id]),
-    };
-    return this.handle;
+  /** The front gave up on the call: `'timeout'` or `'gone'` (ExecutorPool.abort). */
+  abort(reason) {
+    this.pool.abort(this, reason);
+  }
+
+  /** A piece of a streamed request body; `onSent` runs once it is written to the pipe. */
+  body(chunk, onSent) {
+    this.pool.post(this, [P.BODY, this.id, chunk.toString('latin1')], onSent);
+  }
+
+  bodyEnd() {
+    this.pool.post(this, [P.BODY_END, this.id]);
+  }
+
+  bodyError(message) {
+    this.pool.post(this, [P.BODY_ERROR, this.id, message]);
+  }
+
+  /** The front wrote the response bytes it was sent (a WRITE that asked for it). */
+  ack() {
+    this.pool.post(this, [P.ACK, this.id]);
   }
 }
 
@@ -140,11 +151,10 @@ class ExecutorPool {
     return ex;
   }
 
-  /** Hands a call to a free executor, or queues it. Returns the call's handle (see Task). */
+  /** Hands a call to a free executor, or queues it. Returns the call's handle (a Task). */
   run(spec, sink, deadline) {
-    const task = new Task(this.nextId, spec, sink, deadline);
+    const task = new Task(this, this.nextId, spec, sink, deadline);
     this.nextId += 1;
-    const handle = task.makeHandle(this);
     const ex = this.idle.pop();
     if (ex !== undefined) {
       this.assign(ex, task);
@@ -158,7 +168,7 @@ class ExecutorPool {
         this.armGrow(GROW_AFTER_MS);
       }
     }
-    return handle;
+    return task;
   }
 
   armGrow(ms) {
@@ -199,7 +209,7 @@ class ExecutorPool {
     spec.ms = Math.max(0, task.deadline - clock.now());
     ex.child.send([P.CALL, task.id, spec]);
     task.spec = null;
-    task.sink.started?.(task.handle);
+    task.sink.started?.(task);
   }
 
   /** A free executor takes the next queued call, or waits (and may leave when idle too long). */
@@ -249,11 +259,17 @@ class ExecutorPool {
   }
 
   /**
-   * The front gave up on a call: `'timeout'` (it answered 408): the executor's signal fires, then
-   * the executor is killed; `'gone'` (the client went away): the function is told (its signal) and
-   * may finish; if it has not by its deadline, the executor is killed.
+   * `'timeout'`: the front answered the call (408 at its deadline, 503 at a drain's end): a queued
+   * call is dropped; a running one's executor hears it (its context.signal fires) and is killed
+   * KILL_GRACE_MS later unless it is free by then. `'gone'`: the client went away: the executor
+   * hears it (context.signal) and the call goes on, its outcome still reported (the front settles
+   * the call with it; what it writes is dropped there), its deadline still enforced by the front.
    */
   abort(task, reason) {
+    if (reason === 'gone') {
+      if (task.state === 'running' && !task.abandoned) this.post(task, [P.ABORT, task.id, reason]);
+      return;
+    }
     if (task.state === 'queued') {
       task.state = 'over';
       this.queue.splice(this.queue.indexOf(task), 1);
@@ -263,10 +279,9 @@ class ExecutorPool {
     task.abandoned = true;
     const ex = task.executor;
     if (ex.child.connected) ex.child.send([P.ABORT, task.id, reason]);
-    const wait = reason === 'timeout' ? KILL_GRACE_MS : Math.max(0, task.deadline - clock.now()) + KILL_GRACE_MS;
     task.timer = setTimeout(() => {
       if (ex.task === task) this.kill(ex);
-    }, wait);
+    }, KILL_GRACE_MS);
     task.timer.unref();
   }
 

@@ -14,7 +14,8 @@
 //   [BODY, id, chunk]                 a piece of a streamed request body (latin1)
 //   [BODY_END, id]                    the streamed body is complete
 //   [BODY_ERROR, id, message]         the streamed body failed (the client went away, too large)
-//   [ABORT, id, reason]               'timeout' (the executor is killed a moment later) or 'gone'
+//   [ABORT, id, reason]               'timeout' (answered; the executor is killed a moment later)
+//                                     or 'gone' (the client went away; the call goes on)
 //   [ACK, id]                         the front wrote what it had: more response bytes may come
 // executor → front
 //   [READY]                           the module is loaded: calls may come

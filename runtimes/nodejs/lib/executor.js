@@ -72,7 +72,7 @@ class Call {
     this.deadline = performance.now() + spec.ms; // local clock: the remaining time as sent
     this.deadlineUnix = spec.d;
     this.done = false; // its last message (RESULT, END, ERROR, FREE) is sent
-    this.aborted = false; // the front gave up on it (timeout, client gone)
+    this.aborted = false; // the front answered it already (408, 503): it is about to be killed
     this.controller = null; // context.signal, made on first use
     this.timer = null;
     this.req = null;
@@ -93,13 +93,20 @@ function runExecutor() {
   process.on('disconnect', () => process.exit(0));
 
   class Context {
+    // The call record stays private: console.log(context) shows the contract's keys.
+    #call;
+
     constructor(call) {
       this['function-name'] = settings.functionName;
       this.timeout = settings.timeout;
       this.runtime = settings.runtime;
       this['memory-limit'] = settings.memoryLimit;
       this.deadline = call.deadlineUnix;
-      Object.defineProperty(this, 'signal', { enumerable: false, get: () => signalOf(call) });
+      this.#call = call;
+    }
+
+    get signal() {
+      return signalOf(this.#call);
     }
   }
 
@@ -263,9 +270,17 @@ function runExecutor() {
     } else if (type === P.ACK) {
       call.res.acknowledged();
     } else if (type === P.ABORT) {
+      if (message[2] !== 'timeout') {
+        // The client went away: the function may notice (its signal) and finish; what it answers
+        // is still reported, and dropped by the front. A response it streams is stopped now (a
+        // stream it returned is destroyed by its pipeline), as in worker mode.
+        abortSignal(call, new DOMException('The client went away', 'AbortError'));
+        if (call.res.headersSent && !call.res.writableEnded) call.res.destroy();
+        return;
+      }
+      // Answered 408 (or 503 at a drain's end): this executor is killed in a moment.
       call.aborted = true;
-      abortSignal(call, message[2] === 'timeout'
-        ? new DOMException(TIMEOUT_BODY, 'TimeoutError') : new DOMException('The client went away', 'AbortError'));
+      abortSignal(call, new DOMException(TIMEOUT_BODY, 'TimeoutError'));
       if (!call.req.complete) call.req.destroy();
       call.res.destroy();
     }
