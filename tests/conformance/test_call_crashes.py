@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import re
+import signal
 import time
 import uuid
 
@@ -140,3 +141,26 @@ def test_the_runtime_survives_crashes_one_after_another(serve):
     assert sample(samples, "function_failures_total", method="POST") == len(kinds)
     assert sample(samples, "function_calls_total", method="POST") == len(kinds) + 1
     assert len(re.findall(r"^error: event-id=again-.*: the call's executor died", server.stderr(), re.M)) == len(kinds)
+
+
+def test_a_call_whose_client_went_away_still_ends_and_does_not_hold_up_the_shutdown(serve):
+    server = serve("callcrash", "dispatch", env={"FUNC_ISOLATION": "call"})
+    port = int(server.url.rsplit(":", 1)[1])
+    for _ in range(3):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/", headers={"x-case": "sleep", "x-seconds": "0.5"})
+        time.sleep(0.1)
+        conn.close()  # the client gives up while the call runs
+
+    def ended() -> dict:
+        samples = metrics(server)
+        assert sample(samples, "function_calls_in_flight") == 0
+        assert sample(samples, "function_calls_total", method="POST") == 3
+        return samples
+
+    eventually(ended, timeout=5)
+    assert server.post("/", headers={"x-case": "ok"}).text == "ok"
+    start = time.monotonic()
+    server.signal(signal.SIGTERM)
+    assert server.wait(5) == 0
+    assert time.monotonic() - start < 2.0, "the drain waited for calls that had ended"
