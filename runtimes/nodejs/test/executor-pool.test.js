@@ -63,8 +63,8 @@ function call(pool, headers, { body = '', streamed = null, deadlineMs = 5000 } =
       },
       result: (head, payload, encoding, type) => resolve({ kind: 'result', head, body: decodeChunk(payload, encoding), type, writes }),
       write: (head, payload, encoding, wantAck) => {
-        writes.push({ head, chunk: decodeChunk(payload, encoding).toString() });
-        if (wantAck) handle.ack();
+        writes.push({ head, chunk: decodeChunk(payload, encoding).toString(), wantAck });
+        if (wantAck) setTimeout(() => handle.ack(), 5); // a client's socket draining
       },
       end: (head, payload, encoding) => resolve({ kind: 'end', head, body: decodeChunk(payload, encoding).toString(), writes }),
       error: (text) => resolve({ kind: 'error', text, writes }),
@@ -111,6 +111,11 @@ test('values, heads and errors come back as the contract maps them', async () =>
     out = await call(pool, { 'x-case': 'readable' });
     assert.equal(out.kind, 'end');
     assert.equal(out.writes.map((w) => w.chunk).join('') + out.body, 'xyz');
+
+    out = await call(pool, { 'x-case': 'big' });
+    assert.equal(out.kind, 'end');
+    assert.equal(out.writes.reduce((n, w) => n + w.chunk.length, 0), 1024 * 1024);
+    assert.equal(out.writes.filter((w) => w.wantAck).length, 4, 'an acknowledgement asked every 256 KiB');
 
     out = await call(pool, { 'x-case': 'throw' });
     assert.equal(out.kind, 'error');

@@ -24,6 +24,14 @@ module.exports.main = async (event, context) => {
       res.end('c');
       return undefined;
     case 'readable': return Readable.from(['x', 'y', 'z']);
+    case 'big': {
+      const chunk = Buffer.alloc(64 * 1024, 97);
+      for (let i = 0; i < 16; i += 1) {
+        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+      return undefined;
+    }
     case 'throw': throw new Error('boom');
     case 'symbol': return Symbol('s');
     case 'exit': process.exit(3); break;
