@@ -11,30 +11,30 @@ function main() {
     require('./lib/worker').runWorker();
     return;
   }
-  const { loadConfig, UsageError, USAGE } = require('./lib/config');
+  const { loadSettings, UsageError, USAGE } = require('./lib/settings');
   const { locateSource, LoadError } = require('./lib/source');
-  let config;
+  let settings;
   try {
-    config = loadConfig();
+    settings = loadSettings();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`error: ${err.message}\n${USAGE.split('\n')[0]}\n`);
+    process.stderr.write(`error: ${err.message} (see --help)\n`);
     process.exit(2);
   }
-  if (config.help) {
+  if (settings.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
   let source;
   try {
-    source = locateSource(config);
+    source = locateSource(settings);
   } catch (err) {
     if (!(err instanceof LoadError)) throw err;
-    const shownAs = config.fromFile ?? `${config.funcDir}/${config.moduleName}.js`;
-    process.stderr.write(`error: cannot load handler ${config.handlerName} from ${shownAs}: ${err.message}\n`);
+    const shownAs = settings.fromFile ?? `${settings.funcDir}/${settings.moduleName}.js`;
+    process.stderr.write(`error: cannot load handler ${settings.handlerName} from ${shownAs}: ${err.message}\n`);
     process.exit(1);
   }
-  require('./lib/supervisor').runSupervisor({ config, source });
+  require('./lib/supervisor').runSupervisor({ settings, source });
 }
 
 main();

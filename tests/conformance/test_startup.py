@@ -265,6 +265,27 @@ def test_negative_timeout_flag_says_greater_than_0(start_fails):
     assert len(lines) == 1 and "--timeout" in lines[0] and "greater than 0" in lines[0], exit.stderr
 
 
+# Shared decisions 2, 3, 15: the concurrency and executor settings, out of range.
+CONCURRENCY_OUT_OF_RANGE = [
+    ({"FUNC_CONCURRENCY": "0"}, "1000"),
+    ({"FUNC_CONCURRENCY": "1001"}, "1000"),
+    ({"FUNC_EXECUTORS_MIN": "41"}, "40"),
+    ({"FUNC_CONCURRENCY": "4", "FUNC_EXECUTORS_MIN": "5"}, "4"),
+    ({"FUNC_EXECUTOR_IDLE": "0"}, "86400"),
+    ({"FUNC_EXECUTOR_IDLE": "86401"}, "86400"),
+]
+
+
+@pytest.mark.parametrize("env, bound", CONCURRENCY_OUT_OF_RANGE,
+                         ids=lambda v: "-".join(f"{k}={x}" for k, x in v.items()) if isinstance(v, dict) else "")
+def test_concurrency_settings_out_of_range(start_fails, env, bound):
+    exit = start_fails("basic", "echo", env=env)
+    assert_refused(exit, 2)
+    lines = [line for line in exit.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, exit.stderr
+    assert list(env)[-1] in lines[0] and bound in lines[0], lines[0]
+
+
 @pytest.mark.parametrize("env", BAD_ENV, ids=lambda env: "-".join(f"{k}={v}" for k, v in env.items()))
 def test_bad_environment_values(start_fails, mode, env):
     """Container-mode settings; in process mode FUNC_PORT is set directly (the CLI --port would win)."""

@@ -99,4 +99,12 @@ function logRequest(req, res, bytes, whenMs = Date.now()) {
   append(`${prefix}${timestamp(whenMs)} "${req.method} ${escape(req.url)} HTTP/${req.httpVersion}" ${res.statusCode} ${size} "${referer === undefined ? '-' : escape(referer)}" "${agent === undefined ? '-' : escape(agent)}"\n`);
 }
 
-module.exports = { logRequest, flushNow };
+/**
+ * One line for a request this process's main thread cannot log itself (the watchdog thread's
+ * 408 while the event loop is blocked): written by the caller, straight to fd 1.
+ */
+function formatLine(remote, whenMs, method, url, httpVersion, status, size, agent) {
+  return `${remote || '-'} - - ${timestamp(whenMs)} "${method} ${escape(url)} HTTP/${httpVersion}" ${status} ${size} "-" "${agent ? escape(agent) : '-'}"\n`;
+}
+
+module.exports = { logRequest, flushNow, formatLine };

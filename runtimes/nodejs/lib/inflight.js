@@ -3,8 +3,31 @@
 // arrival order is deadline order: a linked list with one timer for its head replaces a timer
 // per call, and its head is the earliest deadline the watchdog needs.
 
+const clock = require('./clock');
+
+/** One request to the function, from its arrival to its answer. */
+class Call {
+  constructor(req, res, arrivalWall, deadline, deadlineWall) {
+    this.req = req;
+    this.res = res;
+    this.arrivalWall = arrivalWall; // Unix ms (event-time, access log)
+    this.deadline = deadline; // clock.now() ms
+    this.deadlineWall = deadlineWall; // Unix ms (context.deadline)
+    this.started = 0; // clock.now() when the function was called, 0 before
+    this.done = false;
+    this.eventId = '';
+    this.metrics = null;
+    this.abort = null; // the AbortController, made when the function reads context.signal
+    this.slot = -1; // its entry in the watchdog's table of calls in flight
+    // InFlight links
+    this.prev = null;
+    this.next = null;
+    this.listed = false;
+  }
+}
+
 class InFlight {
-  /** `onExpire(entry)` is called for each entry at its deadline; it must call `remove`. */
+  /** `onExpire(entry)` is called for each entry at its deadline, after its removal. */
   constructor(onExpire) {
     this.onExpire = onExpire;
     this.head = null;
@@ -14,7 +37,7 @@ class InFlight {
     this.expireDue = this.expireDue.bind(this);
   }
 
-  /** Appends an entry: an object whose `deadline` (performance.now() ms) is the latest so far. */
+  /** Appends an entry: an object whose `deadline` (clock.now() ms) is the latest so far. */
   add(entry) {
     entry.prev = this.tail;
     entry.next = null;
@@ -39,13 +62,13 @@ class InFlight {
   }
 
   arm(deadline) {
-    this.timer = setTimeout(this.expireDue, Math.max(0, Math.ceil(deadline - performance.now())));
+    this.timer = setTimeout(this.expireDue, Math.max(0, Math.ceil(deadline - clock.now())));
     this.timer.unref();
   }
 
   expireDue() {
     this.timer = null;
-    const now = performance.now();
+    const now = clock.now();
     while (this.head !== null && this.head.deadline <= now + 1) {
       const entry = this.head;
       this.remove(entry);
@@ -54,10 +77,10 @@ class InFlight {
     if (this.head !== null && this.timer === null) this.arm(this.head.deadline);
   }
 
-  /** Every entry, oldest first (for shutdown). */
+  /** Every entry, oldest first (for the end of a drain). */
   * entries() {
     for (let entry = this.head; entry !== null; entry = entry.next) yield entry;
   }
 }
 
-module.exports = { InFlight };
+module.exports = { Call, InFlight };

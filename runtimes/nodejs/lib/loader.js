@@ -1,6 +1,6 @@
 'use strict';
-// Loads the function's module once and picks the handler as Kubeless did (CONTRACT §1.3):
-// CommonJS through require, ES modules through import().
+// Loads the function's module once and picks the handler as Kubeless did (CONTRACT §1.3): every
+// file through import(), CommonJS handlers picked from module.exports.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -9,44 +9,27 @@ const { pathToFileURL } = require('node:url');
 const { LoadError } = require('./source');
 
 /**
- * Makes the install volume's packages visible to the function: for `require` through NODE_PATH
- * (re-read with Module._initPaths, as Node reads it only at start-up), for `import` through a
- * resolution hook, since Node's ESM resolver ignores NODE_PATH. Node's normal lookup (node_modules
- * beside the function and above) still comes first, as it did for Kubeless's NODE_PATH.
+ * `NODE_PATH` for the worker's environment: the install volume's node_modules, then what
+ * NODE_PATH already held. The supervisor forks the worker with it, so `require` reads it at
+ * start-up as Node always does (CONTRACT §9).
  */
-function setUpDependencyPaths(installVolume) {
-  const extra = [];
-  if (installVolume) extra.push(path.resolve(installVolume, 'node_modules'));
-  const current = (process.env.NODE_PATH || '').split(path.delimiter).filter(Boolean);
-  const all = [...new Set([...extra, ...current])];
-  if (all.length === 0) return;
-  if (extra.length > 0) {
-    process.env.NODE_PATH = all.join(path.delimiter);
-    Module._initPaths();
-  }
-  // The hook resolves from a node_modules folder's parent: NODE_PATH entries named otherwise
-  // are left to require alone (see README).
-  const dirs = all.filter((dir) => path.basename(dir) === 'node_modules');
-  if (dirs.length > 0 && typeof Module.register === 'function') {
-    Module.register('./esm-resolve-hook.mjs', pathToFileURL(__filename), { data: { dirs } });
-  }
+function nodePath(installVolume, current = process.env.NODE_PATH) {
+  const extra = installVolume ? [path.resolve(installVolume, 'node_modules')] : [];
+  const all = [...new Set([...extra, ...(current || '').split(path.delimiter).filter(Boolean)])];
+  return all.join(path.delimiter);
 }
 
-/** Whether a .js file is an ES module: `"type": "module"` in its nearest package.json. */
-function isEsmJs(file) {
-  let dir = path.dirname(file);
-  for (;;) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest)) {
-      try {
-        return JSON.parse(fs.readFileSync(manifest, 'utf8')).type === 'module';
-      } catch {
-        return false; // Node itself reports a broken package.json when it loads the module
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return false;
-    dir = parent;
+/**
+ * Node's ES module resolver ignores NODE_PATH: a resolution hook retries bare `import`s that
+ * Node could not find from its node_modules folders. Node's normal lookup (node_modules beside
+ * the function and above) still comes first, as it did for Kubeless's NODE_PATH.
+ */
+function registerImportHook() {
+  // The hook resolves from a node_modules folder's parent: NODE_PATH entries named otherwise
+  // are left to require alone (see README).
+  const dirs = (process.env.NODE_PATH || '').split(path.delimiter).filter((dir) => path.basename(dir) === 'node_modules');
+  if (dirs.length > 0 && typeof Module.register === 'function') {
+    Module.register('./esm-resolve-hook.mjs', pathToFileURL(__filename), { data: { dirs } });
   }
 }
 
@@ -79,20 +62,25 @@ function pickEsm(namespace, functionName) {
   throw new LoadError(`the module has no function ${functionName} (no such export, and no default export holding one)`);
 }
 
-/** Imports the module and returns its handler; every failure is a LoadError. */
-async function loadHandler(file, functionName, installVolume) {
-  setUpDependencyPaths(installVolume);
-  const ext = path.extname(file);
-  const esm = ext === '.mjs' || (ext === '.js' && isEsmJs(file));
-  let loaded;
+/**
+ * Imports the module and returns its handler; every failure is a LoadError. Every file goes
+ * through import(): Node itself decides CommonJS or ES module (extension, the package.json
+ * "type", and the module's syntax), so `export default function` in a plain .js file loads. A
+ * CommonJS module is the one that landed in require.cache; its handler is picked from
+ * module.exports, as Kubeless did.
+ */
+async function loadHandler(file, functionName) {
+  registerImportHook();
+  let namespace;
   try {
-    loaded = esm ? await import(pathToFileURL(file).href) : require(file);
+    namespace = await import(pathToFileURL(file).href);
   } catch (err) {
     const reason = err instanceof SyntaxError ? `syntax error: ${err.message}`
       : `${err?.name || 'Error'} while loading the module: ${err?.message ?? err}`;
     throw new LoadError(reason, { cause: err, showStack: true });
   }
-  return esm ? pickEsm(loaded, functionName) : pickCommonJs(loaded, functionName);
+  const commonJs = require.cache[fs.realpathSync(file)];
+  return commonJs !== undefined ? pickCommonJs(commonJs.exports, functionName) : pickEsm(namespace, functionName);
 }
 
-module.exports = { loadHandler };
+module.exports = { loadHandler, nodePath };

@@ -103,4 +103,4 @@ function locateSource(config) {
   return { file: given, shownAs: config.fromFile, cleanup: noop };
 }
 
-module.exports = { locateSource, LoadError, EXTENSIONS };
+module.exports = { locateSource, LoadError };

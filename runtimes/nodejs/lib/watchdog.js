@@ -1,40 +1,48 @@
 'use strict';
 // The main thread's side of the watchdog (README "Timeouts"). A call's synchronous part is marked
 // in shared memory (a few stores, no system call); a thread of our own watches those marks and the
-// event loop's heartbeat, since a blocked event loop can do neither itself.
+// event loop's heartbeat, since a blocked event loop can do neither itself. The same memory holds
+// the table of calls in flight, which the thread reports to the supervisor (watchdog-slots.js).
 
+const fs = require('node:fs');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
+const clock = require('./clock');
+const slots = require('./watchdog-slots');
 
-// Int32 slots
-const SEQ = 0; // sequence number of the call whose synchronous part runs now; 0 none, -1 claimed
-const FD = 1; // its socket's file descriptor, or -1 when a 408 may not be written on it
-// Float64 slots (byte offset 8 onwards)
-const DEADLINE = 1; // that call's deadline, Unix ms
-const BEAT = 2; // the event loop's last heartbeat, Unix ms
-const EARLIEST = 3; // earliest deadline of the calls waiting at that heartbeat, Unix ms
+const { BYTES, SLOTS, SEQ, FD, SLOT, DEADLINE, BEAT, LATEST } = slots;
 const BEAT_MS = 100;
 
-const buffer = new SharedArrayBuffer(32);
-const ints = new Int32Array(buffer, 0, 2);
-const floats = new Float64Array(buffer);
+const buffer = new SharedArrayBuffer(BYTES);
+const shared = slots.views(buffer);
+const { ints, floats } = shared;
+const free = [];
+for (let slot = SLOTS - 1; slot >= 0; slot -= 1) free.push(slot);
+ints[SLOT] = -1;
 
 let seq = 0;
 let current = null; // the response of the call whose synchronous part runs now
 let thread = null;
 let beatTimer = null;
+let channelFd = -1;
 
-/** Starts the watchdog thread and the heartbeat; `earliestDeadline()` gives Unix ms or Infinity. */
-function startWatchdog({ timeoutMs, earliestDeadline, channelFd }) {
+/**
+ * Starts the watchdog thread and the heartbeat; `latestDeadline()` gives the latest deadline of
+ * the calls in flight (clock.now() ms), or -Infinity without any. `timeoutResponse`: the bytes of
+ * the 408 the thread writes. `channelFd`: the pipe to the supervisor. `accessLog`: whether the
+ * thread logs the 408s it writes.
+ */
+function startWatchdog({ timeoutMs, latestDeadline, channelFd: fd, timeoutResponse, accessLog }) {
+  channelFd = fd;
   const beat = () => {
-    floats[BEAT] = Date.now();
-    floats[EARLIEST] = earliestDeadline();
+    floats[BEAT] = clock.now();
+    floats[LATEST] = latestDeadline();
   };
   beat();
   beatTimer = setInterval(beat, BEAT_MS);
   beatTimer.unref();
   thread = new Worker(path.join(__dirname, 'watchdog-thread.js'), {
-    workerData: { buffer, timeoutMs, channelFd, beatMs: BEAT_MS },
+    workerData: { buffer, timeoutMs, channelFd, beatMs: BEAT_MS, timeoutResponse, accessLog },
     stdout: false,
     stderr: false,
   });
@@ -50,14 +58,49 @@ function stopWatchdog() {
 }
 
 /**
- * Marks the start of a call's synchronous part. `fd` is where the thread may write a 408 if this
- * part outlives `deadlineWall`; -1 when the socket already has output queued.
+ * Enters `call` in the table of calls in flight (it has its event id and method), and raises the
+ * latest deadline of a call whose code may run to its deadline (arrival order is deadline order).
  */
-function enterCall(res, fd, deadlineWall) {
+function track(call) {
+  floats[LATEST] = call.deadline;
+  const slot = free.pop();
+  if (slot === undefined) return; // over SLOTS calls at once: this one goes unnamed
+  call.slot = slot;
+  const req = call.req;
+  slots.writeEntry(shared, slot, `${req.method}\n${call.eventId}\n${req.socket.remoteAddress}\n${req.httpVersion}\n${req.url}\n${req.headers['user-agent'] ?? ''}`);
+}
+
+function untrack(call) {
+  const slot = call.slot;
+  if (slot < 0) return;
+  call.slot = -1;
+  slots.clearEntry(shared, slot);
+  free.push(slot);
+}
+
+/**
+ * Tells the supervisor, synchronously, which calls are in flight now: for an exit that takes
+ * them with it (`process.exit()` in a function).
+ */
+function reportCallsNow() {
+  if (channelFd < 0) return;
+  try {
+    fs.writeSync(channelFd, `${JSON.stringify({ calls: slots.readTable(shared) })}\n`);
+  } catch {
+    // no supervisor to tell
+  }
+}
+
+/**
+ * Marks the start of a call's synchronous part. `fd` is where the thread may write a 408 if this
+ * part outlives `call.deadline` (clock.now() ms); -1 when nothing may be written there.
+ */
+function enterCall(call, fd) {
   seq = seq === 0x7fffffff ? 1 : seq + 1;
-  current = res;
-  floats[DEADLINE] = deadlineWall;
+  current = call.res;
+  floats[DEADLINE] = call.deadline;
   ints[FD] = fd;
+  ints[SLOT] = call.slot;
   Atomics.store(ints, SEQ, seq);
 }
 
@@ -79,4 +122,4 @@ function responseStarted(res) {
   if (res === current) ints[FD] = -1;
 }
 
-module.exports = { startWatchdog, stopWatchdog, enterCall, leaveCall, responseStarted };
+module.exports = { startWatchdog, stopWatchdog, enterCall, leaveCall, responseStarted, track, untrack, reportCallsNow };

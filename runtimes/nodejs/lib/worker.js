@@ -1,76 +1,174 @@
 'use strict';
-// A worker process: loads the function once, serves it, and drains when the supervisor says so
-// (on SIGTERM/SIGINT, or when it replaces this worker).
+// A worker process: loads the function once, serves it, and drains on SIGTERM/SIGINT (which the
+// supervisor forwards; the function's own signal listeners run too) or when the supervisor is
+// gone. Talks to the supervisor over cluster's IPC channel (metrics snapshots, "served") and
+// over the pipe on fd 4 (the watchdog's reports, supervisor.js).
 
-const { loadConfig, UsageError } = require('./config');
+const { loadSettings, UsageError } = require('./settings');
 const { loadHandler } = require('./loader');
 const { LoadError } = require('./source');
+const { createApp } = require('./app');
+const { createInvoker } = require('./invoker');
+const { startExecutors } = require('./call-invoker');
 const { createServer } = require('./server');
-const { startWatchdog, stopWatchdog } = require('./watchdog');
+const { rawAnswer, TIMEOUT_BODY } = require('./responses');
+const { startWatchdog, stopWatchdog, reportCallsNow } = require('./watchdog');
 const { flushNow } = require('./accesslog');
 
 /** File descriptor of the pipe to the supervisor (stdio slot 4, see supervisor.js). */
 const CHANNEL_FD = 4;
+const SNAPSHOT_MS = 200;
+/** How long the 503s of a drain's end get to reach their clients before the connections close. */
+const FLUSH_MS = 200;
 
-function startupError(config, shownAs, err) {
+function startupError(settings, shownAs, err) {
   const code = err instanceof UsageError ? 2 : 1;
-  let text = `error: cannot load handler ${config.handlerName} from ${shownAs}: ${err.message}\n`;
+  let text = `error: cannot load handler ${settings.handlerName} from ${shownAs}: ${err.message}\n`;
   if (err.showStack && err.cause) text += `${err.cause?.stack ?? err.cause}\n`;
   process.stderr.write(text);
   process.exit(code);
 }
 
+function send(message) {
+  if (process.connected) process.send(message, () => {});
+}
+
+/** Metrics snapshots to and from the supervisor: see metrics.js. */
+function metricsExchange() {
+  let next = 0;
+  const waiting = new Map();
+  process.on('message', (message) => {
+    if (message?.type !== 'metrics-others') return;
+    const resolve = waiting.get(message.id);
+    waiting.delete(message.id);
+    resolve?.(message.snapshots);
+  });
+  return (snapshot) => new Promise((resolve) => {
+    if (!process.connected) {
+      resolve([]);
+      return;
+    }
+    next += 1;
+    const id = next;
+    waiting.set(id, resolve);
+    const timer = setTimeout(() => {
+      if (waiting.delete(id)) resolve([]);
+    }, 1000);
+    timer.unref();
+    process.send({ type: 'metrics', id, snapshot }, () => {});
+  });
+}
+
+/**
+ * Loads the function. While it loads nothing but the module may keep the process alive, so a
+ * top-level await that never settles ends the process (instead of hanging without listening),
+ * and that exit, like a `process.exit()` of the module, is reported as a start-up error.
+ */
+async function load(settings, file, shownAs) {
+  const onExit = (code) => {
+    process.stderr.write(`error: cannot load handler ${settings.handlerName} from ${shownAs}: `
+      + `the module ${code === 13 || code === 0 ? 'ended the process while loading (process.exit(), or a top-level await that never settles)' : `exited with code ${code} while loading`}\n`);
+    process.exitCode = 1;
+  };
+  process.on('exit', onExit);
+  process.channel?.unref();
+  try {
+    return await loadHandler(file, settings.functionName);
+  } catch (err) {
+    process.off('exit', onExit);
+    if (err instanceof LoadError) startupError(settings, shownAs, err);
+    return startupError(settings, shownAs, new LoadError(`${err?.message ?? err}`, { cause: err, showStack: true }));
+  } finally {
+    process.off('exit', onExit);
+    process.channel?.ref();
+  }
+}
+
 async function runWorker() {
-  const config = loadConfig();
+  const settings = loadSettings();
   const file = process.env.KUBELESS_RUNTIME_FILE;
   const shownAs = process.env.KUBELESS_RUNTIME_SHOWN_AS || file;
   delete process.env.KUBELESS_RUNTIME_FILE;
   delete process.env.KUBELESS_RUNTIME_SHOWN_AS;
 
-  // The function owns uncaught errors of its own timers and promises: log them, keep serving.
+  let app = null;
+  let leave = null;
+  // An error thrown in a function's own callback (a timer, a promise it did not return) fails the
+  // call it belongs to; one outside any call is logged and the worker keeps serving.
   process.on('uncaughtException', (err) => {
-    process.stderr.write(`error: uncaught exception: ${err?.stack ?? err}\n`);
+    if (app?.failCurrent(err) === undefined) process.stderr.write(`error: uncaught exception: ${err?.stack ?? err}\n`);
   });
   process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`error: unhandled promise rejection: ${reason?.stack ?? reason}\n`);
+    if (app?.failCurrent(reason) === undefined) process.stderr.write(`error: unhandled promise rejection: ${reason?.stack ?? reason}\n`);
   });
-  // The supervisor turns signals into 'drain' messages (a terminal's Ctrl-C reaches both).
-  process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => {});
+  // The function's own listeners of these signals run first (they are called in the same emit;
+  // the drain starts on the next turn of the event loop).
+  process.on('SIGTERM', () => setImmediate(() => leave?.()));
+  process.on('SIGINT', () => setImmediate(() => leave?.()));
+  // Whatever ends this process, the supervisor learns which calls it takes with it.
+  process.on('exit', reportCallsNow);
 
-  let handler;
-  try {
-    handler = await loadHandler(file, config.functionName, config.installVolume);
-  } catch (err) {
-    if (err instanceof LoadError) startupError(config, shownAs, err);
-    startupError(config, shownAs, new LoadError(`${err?.message ?? err}`, { cause: err, showStack: true }));
-  }
+  // Call mode: the function runs in executor processes, never in this one (call-invoker.js).
+  const executors = settings.isolation === 'call' ? await startExecutors(settings, file, shownAs) : null;
+  const handler = executors === null ? await load(settings, file, shownAs) : null;
 
-  const { server, drain, earliestDeadline, timeoutMs } = createServer(config, handler);
+  // The supervisor keeps this worker's counts for when it is gone: a snapshot at most
+  // SNAPSHOT_MS after calls ended (none while idle).
+  let snapshotTimer = null;
+  const sendSnapshot = async () => {
+    snapshotTimer = null;
+    send({ type: 'snapshot', snapshot: await app.metrics.snapshot() });
+  };
+  app = createApp(settings, executors?.makeInvoker ?? ((outcome) => createInvoker(handler, outcome)), {
+    exchangeMetrics: metricsExchange(),
+    onFirstCall: () => send({ type: 'served' }),
+    metricsChanged: () => {
+      if (snapshotTimer !== null) return;
+      snapshotTimer = setTimeout(sendSnapshot, SNAPSHOT_MS);
+      snapshotTimer.unref();
+    },
+  });
+  const { server, drain } = createServer(settings, app);
   server.on('error', (err) => {
-    process.stderr.write(`error: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
+    process.stderr.write(`error: cannot listen on ${settings.host}:${settings.port}: ${err.message}\n`);
     process.exit(1);
   });
 
   let leaving = false;
-  async function leave(graceMs) {
+  leave = async () => {
     if (leaving) return;
     leaving = true;
-    if (process.connected) process.send({ type: 'draining' }, () => {});
-    const left = await drain(graceMs);
-    if (left > 0) process.stderr.write(`warning: ${left} call(s) still running after the grace period were cut\n`);
+    send({ type: 'draining' });
+    executors?.draining();
+    const left = await drain(settings.gracePeriod * 1000);
+    if (left > 0) {
+      app.endRemaining();
+      await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
+    }
+    server.closeAllConnections();
     stopWatchdog();
     flushNow();
-    process.exit(0);
-  }
+    clearTimeout(snapshotTimer);
+    const snapshot = await app.metrics.snapshot();
+    if (process.connected) {
+      process.send({ type: 'snapshot', snapshot }, () => process.exit(0));
+      setTimeout(() => process.exit(0), 500).unref();
+    } else {
+      process.exit(0);
+    }
+  };
   process.on('message', (message) => {
-    if (message?.type === 'drain') leave(config.gracePeriod * 1000);
+    if (message?.type === 'drain') leave();
   });
   // The supervisor is gone: nobody will ask again.
-  process.on('disconnect', () => leave(config.gracePeriod * 1000));
+  process.on('disconnect', () => leave());
 
-  server.listen(config.port, config.host, () => {
-    startWatchdog({ timeoutMs, earliestDeadline, channelFd: CHANNEL_FD });
+  const timeoutResponse = rawAnswer(408, TIMEOUT_BODY, settings.cors.mode === 'any' ? ['Access-Control-Allow-Origin: *'] : []);
+  server.listen(settings.port, settings.host, () => {
+    if (executors !== null) return; // no function code runs here: nothing for a watchdog to watch
+    startWatchdog({
+      timeoutMs: app.timeoutMs, latestDeadline: app.latestDeadline, channelFd: CHANNEL_FD, timeoutResponse, accessLog: settings.accessLog,
+    });
   });
 }
 

@@ -56,7 +56,9 @@ test('start-up errors name the handler and file, with the exit codes of the cont
     [['--from-file', path.join(dir, 'text.txt'), '--handler', 'text.main'], 1, /not a \.js, \.mjs or \.cjs file, a folder or a zip/],
     [['--from-file', path.join(dir, 'missing.js'), '--handler', 'missing.main'], 1, /no such file or folder/],
     [['--from-file', path.join(dir, 'notfn.js'), '--handler', 'nodot'], 2, /--handler must be MODULE\.FUNCTION/],
-    [['--from-file', path.join(dir, 'notfn.js'), '--handler', 'notfn.main', '--timeout=-1'], 2, /--timeout must be a number >= 0/],
+    [['--from-file', path.join(dir, 'notfn.js'), '--handler', 'notfn.main', '--timeout=-1'], 2, /--timeout must be a number greater than 0 and at most 86400, got "-1"/],
+    [['--from-file', path.join(dir, 'notfn.js'), '--handler', 'notfn.main', '--timeout', '-1'], 2, /--timeout must be a number greater than 0 and at most 86400, got "-1"/],
+    [['--from-file', path.join(dir, 'notfn.js'), '--handler', 'notfn.main', '--timeout', '2500000'], 2, /--timeout must be a number greater than 0 and at most 86400/],
   ];
   try {
     for (const [args, code, message] of cases) {

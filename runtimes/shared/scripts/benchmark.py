@@ -20,6 +20,7 @@ Then, for Python (default isolation, against the bare Starlette `def` app):
   PSS busy     the same under 40 concurrent blocking calls (`time.sleep(0.5)` in a `def`)
   sustained    with `--sustained SECONDS`: RSS/PSS at idle, then after SECONDS of load, for the
                default isolation and for FUNC_ISOLATION=worker (memory must not follow FUNC_TIMEOUT)
+Then for Node.js: call isolation, cold start and PSS at idle (bench/nodejs_figures.py).
 
 Needs wrk (`apt-get install wrk`). Run from the repository root, with the project's venv:
   .venv/bin/python runtimes/shared/scripts/benchmark.py [--duration 5] [--rounds 3] [--connections 16]
@@ -301,6 +302,10 @@ def main() -> int:
         print_start_and_memory(args.connections)
         if args.sustained > 0:
             print_sustained(args.sustained, args.connections)
+    if "nodejs" in selected:
+        sys.path.insert(0, str(BENCH))
+        import nodejs_figures  # call isolation, cold start, memory (bench/nodejs_figures.py)
+        nodejs_figures.report(sys.modules[__name__], args)
     return 0
 
 

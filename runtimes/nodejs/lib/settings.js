@@ -4,7 +4,7 @@
 
 const { parseArgs } = require('node:util');
 
-const USAGE = `usage: node runtimes/nodejs --from-file PATH --handler MODULE.FUNCTION [--port N] [--host H] [--timeout S]
+const USAGE = `usage: node runtimes/nodejs --from-file PATH --handler MODULE.FUNCTION [--port N] [--host H] [--timeout S] [--isolation MODE]
 
 Serves MODULE.FUNCTION over HTTP (Kubeless runtime contract).
 Without --from-file the function is $KUBELESS_FUNC_DIR/$MOD_NAME.{js,mjs,cjs} (container mode),
@@ -14,23 +14,66 @@ with MOD_NAME and FUNC_HANDLER from the environment.
   --handler M.F      module and function name (split at the last dot)
   --port N           TCP port (FUNC_PORT, default 8080)
   --host H           address to listen on (FUNC_HOST, default 0.0.0.0)
-  --timeout S        seconds a call may run (FUNC_TIMEOUT, default 180)
+  --timeout S        seconds a call may run (FUNC_TIMEOUT, default 180, at most 86400)
+  --isolation MODE   worker (default; auto means worker), or call: each call in an executor
+                     process of its own (FUNC_ISOLATION)
   -h, --help         print this help
 
 Other settings come from the environment: FUNC_RUNTIME, FUNC_MEMORY_LIMIT, FUNC_MEMFILE_MAX,
-REQ_MB_LIMIT, FUNC_GRACE_PERIOD, FUNC_CORS_ORIGINS, FUNC_ACCESS_LOG, KUBELESS_INSTALL_VOLUME.`;
+REQ_MB_LIMIT, FUNC_GRACE_PERIOD, FUNC_CORS_ORIGINS, FUNC_ACCESS_LOG, FUNC_MAX_HEADER_SIZE,
+FUNC_HEADER_TIMEOUT, FUNC_CONCURRENCY, FUNC_EXECUTORS_MIN, FUNC_EXECUTOR_IDLE, KUBELESS_INSTALL_VOLUME.`;
+
+/** Options that take a value: a value starting with '-' (`--timeout -1`) is still their value. */
+const VALUE_FLAGS = new Set(['--from-file', '--handler', '--port', '--host', '--timeout', '--isolation']);
+const ISOLATION_MODES = ['auto', 'call', 'worker'];
 
 /** A bad flag or setting: the runtime exits 2 with the message (CONTRACT §1.3). */
 class UsageError extends Error {}
 
-function number(name, raw, { min = 0, integer = false, max = Infinity } = {}) {
+/**
+ * A number within [min, max]; `above` makes the lower bound exclusive ("greater than 0").
+ * Every bound is written into the message, so the one line names the variable and its range.
+ */
+function number(name, raw, { min = 0, above = false, integer = false, max = Infinity } = {}) {
   const text = String(raw).trim();
   const value = Number(text);
-  if (text === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  const valid = text !== '' && Number.isFinite(value) && (!integer || Number.isInteger(value))
+    && (above ? value > min : value >= min) && value <= max;
+  if (!valid) {
     const kind = integer ? 'an integer' : 'a number';
-    throw new UsageError(`${name} must be ${kind} >= ${min}${max !== Infinity ? ` and <= ${max}` : ''}, got ${JSON.stringify(String(raw))}`);
+    const lower = above ? `greater than ${min}` : `at least ${min}`;
+    throw new UsageError(`${name} must be ${kind} ${lower}${max !== Infinity ? ` and at most ${max}` : ''}, got ${JSON.stringify(String(raw))}`);
   }
   return value;
+}
+
+/** `--timeout -1` → `--timeout=-1`, so that parseArgs takes a negative value as the flag's value. */
+function joinValues(argv) {
+  const out = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    if (VALUE_FLAGS.has(argv[i]) && i + 1 < argv.length && argv[i + 1].startsWith('-') && argv[i + 1] !== '--') {
+      out.push(`${argv[i]}=${argv[i + 1]}`);
+      i += 1;
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
+}
+
+function isolationMode(name, raw) {
+  const text = String(raw).trim().toLowerCase();
+  if (!ISOLATION_MODES.includes(text)) {
+    throw new UsageError(`${name} must be one of ${ISOLATION_MODES.join(', ')}, got ${JSON.stringify(String(raw))}`);
+  }
+  // Node.js runs every function on one event loop: auto is worker (CONTRACT §1).
+  return text === 'call' ? 'call' : 'worker';
+}
+
+/** The environment's value, or `fallback` when the variable is unset or empty. */
+function envValue(env, name, fallback) {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? fallback : raw;
 }
 
 function parseCors(raw) {
@@ -52,7 +95,7 @@ function parseSwitch(name, raw, fallback) {
 
 function bodyLimit(env) {
   if (env.FUNC_MEMFILE_MAX !== undefined && env.FUNC_MEMFILE_MAX !== '') {
-    return number('FUNC_MEMFILE_MAX', env.FUNC_MEMFILE_MAX, { integer: true });
+    return number('FUNC_MEMFILE_MAX', env.FUNC_MEMFILE_MAX, { integer: true, max: Number.MAX_SAFE_INTEGER });
   }
   if (env.REQ_MB_LIMIT !== undefined && env.REQ_MB_LIMIT !== '') {
     return Math.floor(number('REQ_MB_LIMIT', env.REQ_MB_LIMIT) * 1_000_000);
@@ -64,17 +107,18 @@ function bodyLimit(env) {
  * Reads argv and env into one frozen settings object.
  * Returns `{help: true}` for --help; throws UsageError for anything invalid.
  */
-function loadConfig(argv = process.argv.slice(2), env = process.env) {
+function loadSettings(argv = process.argv.slice(2), env = process.env) {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinValues(argv),
       options: {
         'from-file': { type: 'string' },
         handler: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
         timeout: { type: 'string' },
+        isolation: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -109,9 +153,12 @@ function loadConfig(argv = process.argv.slice(2), env = process.env) {
   }
 
   const timeoutName = parsed.timeout !== undefined ? '--timeout' : 'FUNC_TIMEOUT';
-  const timeout = number(timeoutName, parsed.timeout ?? env.FUNC_TIMEOUT ?? '180');
-  if (timeout <= 0) throw new UsageError(`${timeoutName} must be > 0, got ${timeout}`);
+  // 86400 s: setTimeout holds at most 2^31-1 ms (24.8 days) and a call of a day is already absurd.
+  const timeout = number(timeoutName, parsed.timeout ?? envValue(env, 'FUNC_TIMEOUT', '180'), { above: true, max: 86400 });
   const memoryLimit = env.FUNC_MEMORY_LIMIT;
+  const isolation = parsed.isolation !== undefined ? isolationMode('--isolation', parsed.isolation)
+    : isolationMode('FUNC_ISOLATION', envValue(env, 'FUNC_ISOLATION', 'worker'));
+  const concurrency = number('FUNC_CONCURRENCY', envValue(env, 'FUNC_CONCURRENCY', '40'), { min: 1, max: 1000, integer: true });
 
   return Object.freeze({
     help: false,
@@ -120,17 +167,23 @@ function loadConfig(argv = process.argv.slice(2), env = process.env) {
     moduleName,
     functionName,
     handlerName: `${moduleName}.${functionName}`,
-    port: number(parsed.port !== undefined ? '--port' : 'FUNC_PORT', parsed.port ?? env.FUNC_PORT ?? '8080', { integer: true, max: 65535 }),
+    port: number(parsed.port !== undefined ? '--port' : 'FUNC_PORT', parsed.port ?? envValue(env, 'FUNC_PORT', '8080'), { integer: true, max: 65535 }),
     host: parsed.host ?? env.FUNC_HOST ?? '0.0.0.0',
     timeout,
     runtime: env.FUNC_RUNTIME || `nodejs${process.versions.node.split('.')[0]}`,
     memoryLimit: memoryLimit === undefined || memoryLimit === '' ? null : memoryLimit,
     bodyLimit: bodyLimit(env),
-    gracePeriod: number('FUNC_GRACE_PERIOD', env.FUNC_GRACE_PERIOD ?? '25'),
+    gracePeriod: number('FUNC_GRACE_PERIOD', envValue(env, 'FUNC_GRACE_PERIOD', '25'), { max: 3600 }),
+    maxHeaderSize: number('FUNC_MAX_HEADER_SIZE', envValue(env, 'FUNC_MAX_HEADER_SIZE', '65536'), { min: 1024, max: 1048576, integer: true }),
+    headerTimeout: number('FUNC_HEADER_TIMEOUT', envValue(env, 'FUNC_HEADER_TIMEOUT', '10'), { above: true, max: 3600 }),
+    isolation,
+    concurrency,
+    executorsMin: number('FUNC_EXECUTORS_MIN', envValue(env, 'FUNC_EXECUTORS_MIN', '1'), { max: concurrency, integer: true }),
+    executorIdle: number('FUNC_EXECUTOR_IDLE', envValue(env, 'FUNC_EXECUTOR_IDLE', '30'), { above: true, max: 86400 }),
     cors: parseCors(env.FUNC_CORS_ORIGINS),
     accessLog: parseSwitch('FUNC_ACCESS_LOG', env.FUNC_ACCESS_LOG, true),
     installVolume: env.KUBELESS_INSTALL_VOLUME || null,
   });
 }
 
-module.exports = { loadConfig, UsageError, USAGE };
+module.exports = { loadSettings, UsageError, USAGE };

@@ -1,0 +1,425 @@
+'use strict';
+// What a worker serves: /healthz, /metrics, CORS, and every other request to the function
+// (CONTRACT §2–7), from the request's arrival to its answer. The function itself is run by the
+// invoker (invoker.js); this module reads the body, builds the event, and settles each call:
+// its answer, its metrics, its access-log line, its deadline.
+
+const { pipeline } = require('node:stream');
+const clock = require('./clock');
+const { Call, InFlight } = require('./inflight');
+const { createMetrics } = require('./metrics');
+const watchdog = require('./watchdog');
+const { logRequest } = require('./accesslog');
+const { MalformedBody, isMultipart, decodeData, buildEvent, contextFactory } = require('./event');
+const {
+  TEXT, EMPTY, TIMEOUT_BODY, internalErrorBody, shutdownBody, Unsendable,
+  sendError, sendBody, convert, streamType, rawAnswer,
+} = require('./responses');
+
+const LINGER_MS = 2000;
+
+const PREFLIGHT_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+const ANY_ORIGIN = Object.freeze(['Access-Control-Allow-Origin', '*']);
+
+/** What a function may still call on a response the runtime already answered: all no-ops. */
+const ABANDONED = {
+  write() { return true; },
+  end() { return this; },
+  writeHead() { return this; },
+  setHeader() { return this; },
+  appendHeader() { return this; },
+  removeHeader() {},
+  flushHeaders() {},
+  writeContinue() {},
+  writeEarlyHints() {},
+  addTrailers() {},
+};
+
+function isProbePath(url, probe) {
+  return url === probe || (url.startsWith(probe) && url.charCodeAt(probe.length) === 63 /* ? */);
+}
+
+function safeString(value) {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * The size of a request's head as the contract counts it (CONTRACT §5): the request line and
+ * each header line with their CRLFs. Node's own `maxHeaderSize` leaves out the separators and
+ * the request line's fixed parts, so it is only the parser's first, looser bound.
+ */
+function headerBytes(req) {
+  const raw = req.rawHeaders;
+  let total = req.method.length + req.url.length + 12; // "M U HTTP/1.1\r\n"
+  for (let i = 0; i < raw.length; i += 2) total += raw[i].length + raw[i + 1].length + 4;
+  return total;
+}
+
+function describeError(err) {
+  return err instanceof Error ? (err.stack || String(err)) : `a non-Error value was thrown: ${safeString(err)}`;
+}
+
+/**
+ * The app of one worker. `makeInvoker(outcome)` returns the invoker that runs the function
+ * (invoker.js describes the interface). Options: `exchangeMetrics(snapshot)` (metrics.js),
+ * `onFirstCall()` called once, when the first call has been answered, `metricsChanged()` after
+ * every call's end. Returns `{onRequest, metrics, inFlight, latestDeadline, failCurrent,
+ * endRemaining, timeoutMs}`.
+ */
+function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () => {}, metricsChanged = () => {} } = {}) {
+  const timeoutMs = settings.timeout * 1000;
+  const limit = settings.bodyLimit;
+  const tooLargeBody = `Request body too large: the limit is ${limit} bytes`;
+  const corsMode = settings.cors.mode;
+  const corsOrigins = settings.cors.origins;
+  const accessLog = settings.accessLog;
+  const maxHeaderSize = settings.maxHeaderSize;
+  const tooLargeHead = `Request Header Fields Too Large: the limit is ${maxHeaderSize} bytes`;
+  const newContext = contextFactory(settings);
+  const inFlight = new InFlight(expire);
+  let running = 0; // calls of the function not yet ended (inFlight also holds bodies being read)
+  const metrics = createMetrics(() => running, exchangeMetrics);
+  let served = false;
+  const outcome = { returned, threw, claimed, lost };
+  const invoker = makeInvoker(outcome);
+
+  function log(call, res, bytes) {
+    if (accessLog) logRequest(call.req, res, bytes, call.arrivalWall);
+  }
+
+  // ---- settling a call ------------------------------------------------------------------------
+
+  /** Ends a call's accounting: in-flight list, metrics. Returns false if it had ended already. */
+  function settle(call, failed) {
+    if (call.done) return false;
+    call.done = true;
+    inFlight.remove(call);
+    if (call.started !== 0) {
+      running -= 1;
+      watchdog.untrack(call);
+      // Counted when it ends: a call still running belongs to the in-flight gauge, and one lost
+      // with its worker is counted by the supervisor (never twice).
+      const m = call.metrics;
+      m.calls.inc();
+      m.duration.observe((clock.now() - call.started) / 1000);
+      if (failed) m.failures.inc();
+      metricsChanged();
+      if (!served) {
+        served = true;
+        onFirstCall();
+      }
+    }
+    return true;
+  }
+
+  /** Ends a call with a runtime-made answer and its access-log line. */
+  function answer(call, status, body, { failed = false, close = false } = {}) {
+    if (!settle(call, failed)) return;
+    const bytes = sendError(call.res, status, body, { close });
+    log(call, call.res, bytes < 0 ? undefined : bytes);
+  }
+
+  /**
+   * Answers a request whose body is not wanted (413, or 408 while it arrives) and closes the
+   * connection gently: the answer is written straight to the socket, which is then half-closed
+   * and drained of what the client still sends for up to LINGER_MS, so that a client still
+   * uploading reads the answer instead of a connection reset.
+   */
+  function refuseBody(call, status, body) {
+    const { req, res } = call;
+    stopReading(req);
+    const socket = res.socket;
+    if (res.headersSent || socket === null || !socket.writable) {
+      answer(call, status, body, { close: true });
+      return;
+    }
+    if (!settle(call, false)) return;
+    const extra = [];
+    const cors = res.cors;
+    for (let i = 0; cors !== null && i < cors.length; i += 2) extra.push(`${cors[i]}: ${cors[i + 1]}`);
+    res.statusCode = status;
+    socket.end(rawAnswer(status, body, extra));
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    Object.assign(res, ABANDONED);
+    log(call, res, Buffer.byteLength(body));
+  }
+
+  /** The call failed: stderr gets `error: event-id=ID: what`, the caller a 500. */
+  function failWith(call, what) {
+    process.stderr.write(`error: event-id=${call.eventId}: ${what}\n`);
+    answer(call, 500, internalErrorBody(call.eventId), { failed: true });
+    Object.assign(call.res, ABANDONED);
+  }
+
+  function threw(call, err) {
+    if (call.done) {
+      // already answered (408): the late failure is only logged
+      process.stderr.write(`error: event-id=${call.eventId}: ${describeError(err)}\n`);
+      return;
+    }
+    failWith(call, describeError(err));
+  }
+
+  function lost(call, reason) {
+    if (call.done) return;
+    failWith(call, reason);
+  }
+
+  function unsendable(call, err) {
+    failWith(call, `the function's result cannot be sent: ${err.message}`);
+  }
+
+  /** Turns the function's result into the response (CONTRACT §5). */
+  function returned(call, value) {
+    if (call.done) return;
+    const res = call.res;
+    if (res.headersSent || res.writableEnded) {
+      followResponse(call, res);
+      return;
+    }
+    let converted;
+    try {
+      converted = convert(value);
+      if (converted === null) {
+        stream(call, res, value);
+        return;
+      }
+      const bytes = sendBody(res, converted[0], converted[1]);
+      settle(call, false);
+      log(call, res, bytes);
+    } catch (err) {
+      unsendable(call, err instanceof Unsendable ? err : new Unsendable(err?.message ?? String(err)));
+    }
+  }
+
+  /** The function answers (or answered) by itself: the call ends when its response does. */
+  function followResponse(call, res) {
+    if (res.writableFinished) {
+      settle(call, false);
+      log(call, res);
+      return;
+    }
+    res.once('close', () => {
+      if (!settle(call, !res.writableFinished)) return;
+      log(call, res);
+    });
+  }
+
+  function stream(call, res, source) {
+    if (!res.hasHeader('content-type')) res.setHeader('Content-Type', streamType(source));
+    pipeline(source, res, (err) => {
+      if (call.done) return;
+      if (err) {
+        threw(call, err);
+        return;
+      }
+      settle(call, false);
+      log(call, res);
+    });
+  }
+
+  /** The deadline passed: 408, or a cut connection if the answer had started (CONTRACT §5). */
+  function expire(call) {
+    const { req, res } = call;
+    const counted = call.started !== 0;
+    if (counted) call.metrics.timeouts.inc();
+    if (call.abort !== null) call.abort.abort(new DOMException(TIMEOUT_BODY, 'TimeoutError'));
+    if (!counted && !req.complete) {
+      refuseBody(call, 408, TIMEOUT_BODY); // the body still arriving (CONTRACT §5)
+      return;
+    }
+    answer(call, 408, TIMEOUT_BODY, { failed: counted, close: true });
+    Object.assign(res, ABANDONED);
+    if (counted) invoker.cancel(call);
+  }
+
+  /** The watchdog answered a call that ended a moment too late: drop its connection. */
+  function claimed(call) {
+    if (!settle(call, true)) return;
+    call.metrics.timeouts.inc();
+    call.req.socket.destroy(); // (the watchdog thread logged the 408 it wrote)
+    Object.assign(call.res, ABANDONED);
+  }
+
+  // ---- calling --------------------------------------------------------------------------------
+
+  function callFunction(call, body, contentType) {
+    const { req } = call;
+    let data;
+    if (body !== undefined) {
+      try {
+        data = decodeData(body, contentType);
+      } catch (err) {
+        if (!(err instanceof MalformedBody)) throw err;
+        answer(call, 400, err.message);
+        return;
+      }
+      req.body = body;
+    }
+    const event = buildEvent(call, data, contentType);
+    const m = metrics.forMethod(req.method);
+    call.metrics = m;
+    running += 1;
+    call.started = clock.now();
+    watchdog.track(call);
+    invoker.invoke(call, event, newContext(call));
+  }
+
+  // ---- requests -------------------------------------------------------------------------------
+
+  /**
+   * Stops taking a request body that will not be used: what the client still sends is read and
+   * dropped until the connection closes.
+   */
+  function stopReading(req) {
+    req.removeAllListeners('data');
+    req.resume();
+  }
+
+  function tooLarge(call) {
+    refuseBody(call, 413, tooLargeBody);
+  }
+
+  function readBody(call, contentType) {
+    const req = call.req;
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > limit) {
+        tooLarge(call);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    // A client that goes away mid-body: forget the call at once rather than at its deadline.
+    req.on('error', () => {});
+    req.once('close', () => {
+      if (req.complete || call.done) return;
+      inFlight.remove(call);
+      call.done = true;
+      chunks.length = 0;
+    });
+    req.on('end', () => {
+      if (call.done) return;
+      callFunction(call, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size), contentType);
+    });
+  }
+
+  function preflight(req, res) {
+    res.statusCode = 204;
+    res.setHeader('Access-Control-Allow-Methods', PREFLIGHT_METHODS);
+    const asked = req.headers['access-control-request-headers'];
+    if (asked !== undefined) res.setHeader('Access-Control-Allow-Headers', asked);
+    res.setHeader('Access-Control-Max-Age', '86400');
+    res.end();
+    if (accessLog) logRequest(req, res);
+  }
+
+  function probe(req, res, url) {
+    if (isProbePath(url, '/healthz')) {
+      res.writeHead(200, ['Content-Type', TEXT, 'Content-Length', '2']);
+      res.end('OK');
+      return true;
+    }
+    if (isProbePath(url, '/metrics')) {
+      metrics.text().then(([contentType, text]) => {
+        res.setHeader('Content-Type', contentType);
+        res.end(text);
+      }, (err) => {
+        process.stderr.write(`error: /metrics failed: ${err?.stack ?? err}\n`);
+        sendError(res, 500, 'Internal Server Error: metrics failed');
+      });
+      return true;
+    }
+    return false;
+  }
+
+  /** CORS (CONTRACT §2): the headers this response gets; true when it was a preflight, answered. */
+  function cors(req, res, headers) {
+    const origin = headers.origin;
+    if (corsMode === 'any') {
+      res.cors = ANY_ORIGIN;
+    } else if (origin !== undefined) {
+      res.cors = corsOrigins.has(origin) ? ['Vary', 'Origin', 'Access-Control-Allow-Origin', origin] : ['Vary', 'Origin'];
+    }
+    if (origin !== undefined && req.method === 'OPTIONS' && headers['access-control-request-method'] !== undefined) {
+      preflight(req, res);
+      return true;
+    }
+    return false;
+  }
+
+  function onRequest(req, res) {
+    const method = req.method;
+    const headers = req.headers;
+    if (headerBytes(req) > maxHeaderSize) {
+      res.statusCode = 431;
+      if (accessLog) logRequest(req, res, Buffer.byteLength(tooLargeHead));
+      sendError(res, 431, tooLargeHead, { close: true });
+      return;
+    }
+    if (corsMode !== 'off' && cors(req, res, headers)) return;
+    if ((method === 'GET' || method === 'HEAD') && probe(req, res, req.url)) return;
+
+    const arrivalWall = Date.now();
+    const call = new Call(req, res, arrivalWall, clock.now() + timeoutMs, arrivalWall + timeoutMs);
+    inFlight.add(call);
+
+    const contentType = headers['content-type'];
+    const length = headers['content-length'];
+    if (length !== undefined && Number(length) > limit) {
+      tooLarge(call);
+    } else if (isMultipart(contentType)) {
+      callFunction(call, undefined, contentType);
+    } else if ((length === undefined && headers['transfer-encoding'] === undefined) || length === '0') {
+      callFunction(call, EMPTY, contentType);
+    } else {
+      readBody(call, contentType);
+    }
+  }
+
+  /** Latest deadline among calls in flight, clock.now() ms (for the watchdog's heartbeat). */
+  function latestDeadline() {
+    return inFlight.tail === null ? -Infinity : inFlight.tail.deadline;
+  }
+
+  /**
+   * An error the process caught outside any handler's own stack (uncaughtException,
+   * unhandledRejection): the call whose code raised it, if any, fails now (or, answered already,
+   * gets the error logged with its event id). Returns that call.
+   */
+  function failCurrent(err) {
+    const call = invoker.current();
+    if (call === undefined) return undefined;
+    threw(call, err);
+    return call;
+  }
+
+  /** The end of a drain: calls still running are answered 503 (CONTRACT §8). Returns how many. */
+  function endRemaining() {
+    let count = 0;
+    for (const call of [...inFlight.entries()]) {
+      if (call.started === 0) {
+        answer(call, 503, 'Service Unavailable: the runtime is shutting down', { close: true });
+        continue;
+      }
+      count += 1;
+      process.stderr.write(`error: event-id=${call.eventId}: the runtime shut down before the call ended\n`);
+      answer(call, 503, shutdownBody(call.eventId), { failed: true, close: true });
+      Object.assign(call.res, ABANDONED);
+      invoker.cancel(call);
+    }
+    return count;
+  }
+
+  return { onRequest, metrics, inFlight, latestDeadline, failCurrent, endRemaining, timeoutMs };
+}
+
+module.exports = { createApp };

@@ -1,0 +1,328 @@
+'use strict';
+// An executor process (call mode, CONTRACT §5): loads the function with the worker's loader, then
+// runs the calls the front sends it, one at a time, and sends back what the function answers. The
+// front never runs user code; whatever the function does to this process (process.exit, abort, a
+// throw in a timer, an endless loop, running out of memory) costs this one call.
+//
+// Started by executor-pool.js with child_process.fork; its settings come in KUBELESS_EXECUTOR
+// (JSON: file, shownAs, handlerName, functionName, timeout, runtime, memoryLimit). NODE_PATH
+// comes in the environment, as for the worker (loader.js).
+
+const { EventEmitter } = require('node:events');
+const { pipeline } = require('node:stream');
+const { Request } = require('./express');
+const { ExecutorResponse } = require('./executor-response');
+const { loadHandler } = require('./loader');
+const { decodeData } = require('./event');
+const { TIMEOUT_BODY, convert, streamType } = require('./responses');
+const P = require('./executor-protocol');
+
+/**
+ * What `req.socket` is inside an executor: the client's address, as the front saw it. The real
+ * socket stays in the front.
+ */
+class RemoteSocket extends EventEmitter {
+  constructor(address) {
+    super();
+    [this.remoteAddress, this.remotePort, this.remoteFamily, this.localAddress, this.localPort] = address;
+    this.encrypted = false;
+    this.destroyed = false;
+    this.readable = false;
+    this.writable = false;
+  }
+
+  destroy() {
+    this.destroyed = true;
+    return this;
+  }
+
+  setTimeout() {
+    return this;
+  }
+
+  setNoDelay() {
+    return this;
+  }
+
+  setKeepAlive() {
+    return this;
+  }
+}
+
+function send(message) {
+  if (process.connected) process.send(message);
+}
+
+function describeThrown(err) {
+  if (err instanceof Error) return err.stack || String(err);
+  let text;
+  try {
+    text = String(err);
+  } catch {
+    text = Object.prototype.toString.call(err);
+  }
+  return `a non-Error value was thrown: ${text}`;
+}
+
+/** One call in this executor. */
+class Call {
+  constructor(id, spec) {
+    this.id = id;
+    this.eventId = spec.e[0];
+    this.deadline = performance.now() + spec.ms; // local clock: the remaining time as sent
+    this.deadlineUnix = spec.d;
+    this.done = false; // its last message (RESULT, END, ERROR, FREE) is sent
+    this.aborted = false; // the front answered it already (408, 503): it is about to be killed
+    this.controller = null; // context.signal, made on first use
+    this.timer = null;
+    this.req = null;
+    this.res = null;
+  }
+}
+
+function runExecutor() {
+  const settings = JSON.parse(process.env.KUBELESS_EXECUTOR);
+  delete process.env.KUBELESS_EXECUTOR;
+  let handler = null;
+  let current = null;
+
+  // Terminal signals reach the whole process group: the front decides when executors end.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+  // The front is gone: no call of this process can be answered any more.
+  process.on('disconnect', () => process.exit(0));
+
+  class Context {
+    // The call record stays private: console.log(context) shows the contract's keys.
+    #call;
+
+    constructor(call) {
+      this['function-name'] = settings.functionName;
+      this.timeout = settings.timeout;
+      this.runtime = settings.runtime;
+      this['memory-limit'] = settings.memoryLimit;
+      this.deadline = call.deadlineUnix;
+      this.#call = call;
+    }
+
+    get signal() {
+      return signalOf(this.#call);
+    }
+  }
+
+  /** Aborted at the deadline, and when the client goes away (CONTRACT §4). */
+  function signalOf(call) {
+    if (call.controller === null) {
+      call.controller = new AbortController();
+      if (call.aborted) {
+        call.controller.abort(new DOMException(TIMEOUT_BODY, 'TimeoutError'));
+      } else if (!call.done) {
+        call.timer = setTimeout(() => abortSignal(call, new DOMException(TIMEOUT_BODY, 'TimeoutError')),
+          Math.max(0, call.deadline - performance.now()));
+        call.timer.unref();
+      }
+    }
+    return call.controller.signal;
+  }
+
+  function abortSignal(call, reason) {
+    if (call.controller !== null && !call.controller.signal.aborted) call.controller.abort(reason);
+  }
+
+  /** The call's last message is sent: this executor is free for the next one. */
+  function finish(call) {
+    call.done = true;
+    if (call.timer !== null) clearTimeout(call.timer);
+    if (current === call) current = null;
+  }
+
+  function makeRequest(spec) {
+    const req = new Request(new RemoteSocket(spec.a));
+    req.method = spec.m;
+    req.url = spec.u;
+    req.httpVersion = spec.v;
+    const dot = spec.v.indexOf('.');
+    req.httpVersionMajor = Number(spec.v.slice(0, dot));
+    req.httpVersionMinor = Number(spec.v.slice(dot + 1));
+    req.headers = spec.h;
+    const raw = [];
+    for (const name of Object.keys(spec.h)) {
+      const value = spec.h[name];
+      if (Array.isArray(value)) for (const item of value) raw.push(name, item);
+      else raw.push(name, value);
+    }
+    req.rawHeaders = raw;
+    if (spec.k !== 's') {
+      // The front read the body: the stream is over, as in worker mode.
+      req.body = Buffer.from(spec.b, 'latin1');
+      req.complete = true;
+      req.push(null);
+    }
+    return req;
+  }
+
+  function runCall(id, spec) {
+    const call = new Call(id, spec);
+    current = call;
+    const req = makeRequest(spec);
+    const res = new ExecutorResponse(send, id, req, () => finish(call));
+    call.req = req;
+    call.res = res;
+    res.once('close', () => {
+      if (!res.writableFinished) abortSignal(call, new DOMException('The client went away', 'AbortError'));
+    });
+    const [eventId, eventType, eventTime, eventNamespace] = spec.e;
+    const event = {
+      data: spec.k === 's' ? undefined : decodeData(req.body, spec.h['content-type']),
+      'event-id': eventId,
+      'event-type': eventType,
+      'event-time': eventTime,
+      'event-namespace': eventNamespace,
+      extensions: { request: req, response: res },
+    };
+    let result;
+    try {
+      result = handler(event, new Context(call));
+    } catch (err) {
+      failed(call, err);
+      return;
+    }
+    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
+      try {
+        result.then((value) => returned(call, value), (err) => failed(call, err));
+      } catch (err) {
+        failed(call, err); // a thenable whose then() throws
+      }
+    } else {
+      returned(call, result);
+    }
+  }
+
+  /** The function's value becomes the answer (CONTRACT §5), unless it answered by itself. */
+  function returned(call, value) {
+    if (call.aborted) {
+      if (!call.done) {
+        send([P.FREE, call.id]);
+        finish(call);
+      }
+      return;
+    }
+    const res = call.res;
+    if (call.done || res.headersSent || res.writableEnded || res.destroyed) return; // END comes from res
+    let converted;
+    try {
+      converted = convert(value);
+    } catch (err) {
+      cannotSend(call, err.message);
+      return;
+    }
+    if (converted === null) {
+      if (!res.hasHeader('content-type')) res.setHeader('Content-Type', streamType(value));
+      pipeline(value, res, (err) => {
+        if (err) failed(call, err);
+      });
+      return;
+    }
+    const [type, payload] = converted;
+    const body = P.encodeChunk(payload);
+    send([P.RESULT, call.id, res.takeHead(), body[0], body[1], type]);
+    res.settleQuietly();
+    finish(call);
+  }
+
+  function cannotSend(call, reason) {
+    send([P.ERROR, call.id, `the function's result cannot be sent: ${reason}`]);
+    call.res.settleQuietly();
+    finish(call);
+  }
+
+  function failed(call, err) {
+    const text = describeThrown(err);
+    if (call.done || call.aborted) {
+      // Answered (or given up) already: only logged, as in worker mode.
+      process.stderr.write(`error: event-id=${call.eventId}: ${text}\n`);
+      if (!call.done) {
+        send([P.FREE, call.id]);
+        finish(call);
+      }
+      return;
+    }
+    send([P.ERROR, call.id, text]);
+    finish(call);
+    call.res.destroy();
+  }
+
+  function onMessage(message) {
+    const type = message[0];
+    if (type === P.CALL) {
+      runCall(message[1], message[2]);
+      return;
+    }
+    const call = current;
+    if (call === null || call.id !== message[1]) return; // about a call already over
+    if (type === P.BODY) {
+      call.req.push(Buffer.from(message[2], 'latin1'));
+    } else if (type === P.BODY_END) {
+      call.req.complete = true;
+      call.req.push(null);
+    } else if (type === P.BODY_ERROR) {
+      call.req.destroy(new Error(message[2]));
+    } else if (type === P.ACK) {
+      call.res.acknowledged();
+    } else if (type === P.ABORT) {
+      if (message[2] !== 'timeout') {
+        // The client went away: the function may notice (its signal) and finish; what it answers
+        // is still reported, and dropped by the front. A response it streams is stopped now (a
+        // stream it returned is destroyed by its pipeline), as in worker mode.
+        abortSignal(call, new DOMException('The client went away', 'AbortError'));
+        if (call.res.headersSent && !call.res.writableEnded) call.res.destroy();
+        return;
+      }
+      // Answered 408 (or 503 at a drain's end): this executor is killed in a moment.
+      call.aborted = true;
+      abortSignal(call, new DOMException(TIMEOUT_BODY, 'TimeoutError'));
+      if (!call.req.complete) call.req.destroy();
+      call.res.destroy();
+    }
+  }
+
+  load(settings).then((loaded) => {
+    handler = loaded;
+    process.on('message', onMessage);
+    send([P.READY]);
+  });
+}
+
+/**
+ * Loads the function as the worker does (worker.js `load`): a failure prints the contract's
+ * start-up error and exits 1; so does a module that ends the process while loading
+ * (`process.exit()`, a top-level await that never settles: the IPC channel is unreferenced
+ * meanwhile, so only the module keeps the process alive).
+ */
+async function load(settings) {
+  const prefix = `error: cannot load handler ${settings.handlerName} from ${settings.shownAs}: `;
+  const onExit = (code) => {
+    process.stderr.write(`${prefix}the module ${code === 13 || code === 0
+      ? 'ended the process while loading (process.exit(), or a top-level await that never settles)'
+      : `exited with code ${code} while loading`}\n`);
+    process.exitCode = 1;
+  };
+  process.on('exit', onExit);
+  process.channel?.unref();
+  try {
+    return await loadHandler(settings.file, settings.functionName);
+  } catch (err) {
+    process.off('exit', onExit);
+    let text = `${prefix}${err?.message ?? err}\n`;
+    if (err?.showStack && err.cause) text += `${err.cause?.stack ?? err.cause}\n`;
+    process.stderr.write(text);
+    return process.exit(1);
+  } finally {
+    process.off('exit', onExit);
+    process.channel?.ref();
+  }
+}
+
+if (require.main === module) runExecutor();
+
+module.exports = { runExecutor };

@@ -1,0 +1,48 @@
+'use strict';
+// settings.js: the ranges of the shared decisions, --isolation, negative flag values.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { loadSettings, UsageError } = require('../lib/settings');
+
+const BASE = ['--from-file', 'f.js', '--handler', 'f.main'];
+
+function settings(args = [], env = {}) {
+  return loadSettings([...BASE, ...args], env);
+}
+
+function refused(args, env, pattern) {
+  assert.throws(() => settings(args, env), (err) => err instanceof UsageError && pattern.test(err.message));
+}
+
+test('defaults of the isolation and concurrency settings', () => {
+  const s = settings();
+  assert.equal(s.isolation, 'worker');
+  assert.equal(s.concurrency, 40);
+  assert.equal(s.executorsMin, 1);
+  assert.equal(s.executorIdle, 30);
+  assert.equal(s.maxHeaderSize, 65536);
+  assert.equal(s.headerTimeout, 10);
+});
+
+test('auto means worker in Node.js; the flag wins over the variable', () => {
+  assert.equal(settings([], { FUNC_ISOLATION: 'auto' }).isolation, 'worker');
+  assert.equal(settings([], { FUNC_ISOLATION: 'CALL' }).isolation, 'call');
+  assert.equal(settings(['--isolation', 'call'], { FUNC_ISOLATION: 'worker' }).isolation, 'call');
+  refused([], { FUNC_ISOLATION: 'sometimes' }, /^FUNC_ISOLATION must be one of auto, call, worker/);
+  refused(['--isolation', 'x'], {}, /^--isolation must be one of/);
+});
+
+test('values out of range name the variable and the whole range', () => {
+  refused(['--timeout', '-1'], {}, /^--timeout must be a number greater than 0 and at most 86400, got "-1"$/);
+  refused(['--timeout', '2500000'], {}, /at most 86400/);
+  refused([], { FUNC_TIMEOUT: 'inf' }, /^FUNC_TIMEOUT must be a number greater than 0 and at most 86400/);
+  refused([], { FUNC_GRACE_PERIOD: '3601' }, /^FUNC_GRACE_PERIOD must be a number at least 0 and at most 3600/);
+  refused([], { FUNC_CONCURRENCY: '0' }, /^FUNC_CONCURRENCY must be an integer at least 1 and at most 1000/);
+  refused([], { FUNC_CONCURRENCY: '2.5' }, /^FUNC_CONCURRENCY must be an integer/);
+  refused([], { FUNC_CONCURRENCY: '4', FUNC_EXECUTORS_MIN: '5' }, /^FUNC_EXECUTORS_MIN must be an integer at least 0 and at most 4/);
+  refused([], { FUNC_EXECUTOR_IDLE: '0' }, /^FUNC_EXECUTOR_IDLE must be a number greater than 0 and at most 86400/);
+  refused([], { FUNC_MAX_HEADER_SIZE: '1023' }, /^FUNC_MAX_HEADER_SIZE must be an integer at least 1024 and at most 1048576/);
+  refused([], { FUNC_HEADER_TIMEOUT: '0' }, /^FUNC_HEADER_TIMEOUT must be a number greater than 0 and at most 3600/);
+  assert.equal(settings([], { FUNC_EXECUTORS_MIN: '0' }).executorsMin, 0);
+});
