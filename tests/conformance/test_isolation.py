@@ -62,7 +62,10 @@ def test_a_crash_fails_only_its_own_call(serve, kind):
 
 
 def _failures_at_least(server, n: int) -> dict:
-    samples = metrics(server)
+    try:
+        samples = metrics(server)
+    except httpx.TransportError as exc:  # Node.js: the port is closed while a dead worker is restarted (§5)
+        raise AssertionError(f"no answer yet: {exc!r}") from None
     assert sample(samples, "function_failures_total", method="POST") >= n
     return samples
 
@@ -118,7 +121,9 @@ def _running(pid: int) -> bool:
 
 
 def test_other_calls_complete_while_one_is_killed_at_its_deadline(serve):
-    server = serve("crashes", "dispatch", env={**CALL, "FUNC_TIMEOUT": "1"})
+    # 11 executors ready from the start: a Node.js executor is a fresh process (~0.1 CPU-s), so 11
+    # started on demand on 2 cores would not all be running within the 1 s deadline.
+    server = serve("crashes", "dispatch", env={**CALL, "FUNC_TIMEOUT": "1", "FUNC_EXECUTORS_MIN": "11"})
     sleepers = [{"x-case": "sleep", "x-seconds": "0.8"} for _ in range(10)]
     results = asyncio.run(_post_many(server.url + "/", [*sleepers, {"x-case": "gil"}], delay_last=0.1))
     *others, killed = results
@@ -180,7 +185,10 @@ def test_a_start_up_crash_loop_exits_non_zero_with_one_line(start_fails):
     exit = start_fails("forkcrash", "main", env=CALL, timeout=30)
     assert exit.code not in (0, None), exit.stderr[-3000:]
     assert len(exit.error_lines()) == 1, exit.stderr[-3000:]
-    assert "failing at start" in exit.error_lines()[0]
+    # Python forks executors from a process that imported the module: each dies right after its
+    # fork, a crash loop. Node.js executors load the module themselves: one that ends its process
+    # while loading is a start-up error of the module (CONTRACT §1.3), said as such.
+    assert re.search(r"failing at start|exited with code 7 while loading", exit.error_lines()[0]), exit.error_lines()
 
 
 def test_isolation_value_is_checked(start_fails):
@@ -197,8 +205,11 @@ def test_worker_isolation_logs_and_counts_the_calls_lost_with_a_crashed_worker(s
     crash = {"x-case": "segfault", "event-id": f"lost-{tag}-crash"}
     results = asyncio.run(_post_many(server.url + "/", [*sleepers, crash], delay_last=0.5))
     assert not any(getattr(r, "status_code", None) == 200 for r in results), results
-    for headers in [*sleepers, crash]:
+    # Node.js: the table of calls in flight reaches the supervisor at most every 0.1 s (CONTRACT §5),
+    # so the crashing call itself, dead within microseconds of its start, may be missing there.
+    named = [*sleepers, crash] if server.runtime.name == "python" else sleepers
+    for headers in named:
         server.wait_for_output(rf"^error: event-id={re.escape(headers['event-id'])}: the call was lost: "
                                r"its worker died \(killed by signal SIGSEGV\)$", stream="stderr")
-    eventually(lambda: _failures_at_least(server, 6))
+    eventually(lambda: _failures_at_least(server, len(named)))
     assert server.post("/", headers={"x-case": "ok"}).text == "ok"

@@ -58,8 +58,9 @@ class ExecutorResponse extends Writable {
 
   setHeader(name, value) {
     if (this.headersSent) throw headersSentError('set');
-    http.validateHeaderName(name);
-    http.validateHeaderValue(name, value);
+    // Not validated here: the front applies the head to its own FunctionResponse, which holds an
+    // invalid name or value back and reports it when the answer is sent (the runtime's conversion,
+    // CONTRACT §5), exactly as in worker isolation, instead of throwing into the function.
     this[kHeaders].set(String(name).toLowerCase(), [String(name), Array.isArray(value) ? value.map(String) : value]);
     return this;
   }

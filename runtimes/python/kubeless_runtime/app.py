@@ -132,12 +132,12 @@ class FunctionApp:
             if origin is not None and method == "OPTIONS" and b"access-control-request-method" in headers:
                 await self._preflight(scope, send, headers, cors)
                 return
-        if method == "GET":
+        if method == "GET" or method == "HEAD":
             path = scope["path"]
-            if path == "/healthz":
+            if path == "/healthz":  # HEAD: the same head, Content-Length included (uvicorn sends no body)
                 await self._send(send, 200, [TEXT_PLAIN], b"OK", cors)
                 return
-            if path == "/metrics":
+            if path == "/metrics" and method == "GET":
                 await self._send(send, 200, [(b"content-type", self.metrics.content_type)], self.metrics.render(), cors)
                 return
         await self._call_function(scope, receive, send, headers, cors)

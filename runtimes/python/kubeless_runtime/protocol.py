@@ -141,7 +141,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         if self.head_raw + self.chunk > self.max_header_size:  # else it cannot be over: no need to count
-            size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)  # "n: v\r\n"
+            # CONTRACT §1: the request line and the header lines, each with its CRLF, the blank line not.
+            assert self.parser is not None
+            line = len(self.parser.get_method()) + len(self.url) + len(self.parser.get_http_version()) + 9  # "M U HTTP/V\r\n"
+            size = line + sum(len(name) + len(value) + 4 for name, value in self.headers)  # "n: v\r\n"
             if size > self.max_header_size:
                 self.refuse_too_large()
                 raise _Refused()  # stops the parser; data_received sees it

@@ -18,7 +18,10 @@ function dispatch(event, context) {
     case 'exit': process.exit(1); break;
     case 'sys_exit': process.exit(3); break;
     case 'memory': throw new RangeError('out of memory (simulated)');
-    case 'sleep': blockFor(Number(req.headers['x-seconds'] || '1')); return 'slept';
+    case 'sleep': {  // awaited, so that calls sleep side by side on one event loop (worker isolation)
+      const ms = Number(req.headers['x-seconds'] || '1') * 1000;
+      return new Promise((resolve) => setTimeout(() => resolve('slept'), ms));
+    }
     case 'c_block':
       console.log(`BLOCKING ${req.headers['x-token'] || ''} ${process.pid}`);
       blockFor(60);
