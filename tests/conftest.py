@@ -146,7 +146,8 @@ ServeFactory = Callable[..., Server]
 def serve(runtime: Runtime, launcher: Launcher, logs_root: Path, server_pool: ServerPool,
           isolation: str | None) -> Iterator[ServeFactory]:
     """`serve(module, function, env=None, args=None, from_file=None, volumes=None, func_dir=None,
-    shared=False, ready_timeout=15)` → a ready `Server`.
+    shared=False, writable=(), ready_timeout=15)` → a ready `Server` (`writable`: volumes mounted
+    read-write in container mode).
 
     With `shared=True` the server is reused by every case of the same test file that asks for the
     same settings (cheap cases with no side effects on the process). Otherwise the case owns it and
@@ -157,10 +158,10 @@ def serve(runtime: Runtime, launcher: Launcher, logs_root: Path, server_pool: Se
     def factory(module: str | None, function: str | None, env: Mapping[str, str] | None = None,
                 args: Sequence[str] | None = None, from_file: Path | str | None = None,
                 volumes: Mapping[str, Path] | None = None, func_dir: Path | None = None,
-                shared: bool = False, env_only: bool = False,
+                shared: bool = False, env_only: bool = False, writable: Sequence[str] = (),
                 ready_timeout: float = harness.READY_TIMEOUT) -> Server:
         launch = Launch(module, function, _with_isolation(env, isolation), tuple(args or ()),
-                        from_file, dict(volumes or {}), func_dir, env_only)
+                        from_file, dict(volumes or {}), func_dir, env_only, tuple(writable))
 
         def start() -> Server:
             return harness.start_server(launcher, runtime, launch, _logdir(logs_root, runtime, launch),
@@ -169,7 +170,7 @@ def serve(runtime: Runtime, launcher: Launcher, logs_root: Path, server_pool: Se
         if shared:
             key = (runtime.name, module, function, tuple(sorted(launch.env.items())), launch.args,
                    str(from_file), tuple(sorted((k, str(v)) for k, v in launch.volumes.items())),
-                   str(func_dir), env_only)
+                   str(func_dir), env_only, tuple(writable))
             return server_pool.get(key, start)
         server = start()
         owned.append(server)

@@ -116,6 +116,7 @@ class Launch:
     container mode each becomes `-v host:path`; in process mode there is no mount, so every
     environment value that starts with such a path is rewritten to the host folder. A case can thus
     write `env={"KUBELESS_INSTALL_VOLUME": "/deps"}, volumes={"/deps": tmp_path}` once for both modes.
+    Volumes are mounted read-only, but those named in `writable` (a folder the function writes to).
 
     `func_dir` replaces `tests/functions/<runtime>` (mounted at /kubeless in container mode; the
     module's file is taken from it in process mode). `from_file` is CLI-only (zip, folder, naming).
@@ -130,6 +131,7 @@ class Launch:
     func_dir: Path | None = None
     # Process mode only: start without --from-file/--handler, from the Kubeless environment alone.
     env_only: bool = False
+    writable: Sequence[str] = ()  # volumes mounted read-write (container mode)
 
     @property
     def handler(self) -> str | None:
@@ -313,7 +315,7 @@ class ContainerLauncher(Launcher):
                "-v", f"{func_dir}:{CONTAINER_FUNC_DIR}:ro"]
         for inside, host in launch.volumes.items():
             _readable_by_anyone(Path(host))
-            cmd += ["-v", f"{host}:{inside}:ro"]
+            cmd += ["-v", f"{host}:{inside}:{'rw' if inside in launch.writable else 'ro'}"]
         env: dict[str, str] = {"FUNC_PORT": str(port), "FUNC_HOST": "127.0.0.1"}
         if launch.module is not None:
             env["MOD_NAME"] = launch.module
@@ -397,6 +399,21 @@ class Server:
         """The runtime's process and all its descendants (for CPU accounting)."""
         root = self.handle.root_pid()
         return process_tree(root) if root else []
+
+    def host_pid(self, pid: int) -> int | None:
+        """The host's pid of a process the runtime names by its own pid (a container has its own
+        pid namespace: the innermost `NSpid` entry in /proc/PID/status is the container's view)."""
+        if self.runtime.image is None or not isinstance(self.handle, ContainerHandle):
+            return pid
+        for candidate in self.pids():
+            try:
+                status = Path(f"/proc/{candidate}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("NSpid:") and int(line.split()[-1]) == pid:
+                    return candidate
+        return None
 
     def cpu_seconds(self) -> dict[int, float]:
         """User+system CPU seconds used so far by each process of the runtime's tree."""

@@ -12,7 +12,8 @@ import pytest
 
 @pytest.mark.parametrize("function", ["ticks", "ticks_async"])
 def test_a_stream_stops_when_its_client_goes_away(serve, tmp_path, function):
-    server = serve("streams", function, env={"MARKER_DIR": "/markers"}, volumes={"/markers": tmp_path})
+    server = serve("streams", function, env={"MARKER_DIR": "/markers"}, volumes={"/markers": tmp_path},
+                   writable=["/markers"])
     name = f"closed-{uuid.uuid4().hex[:8]}"
     host_marker = tmp_path / name
     os.chmod(tmp_path, 0o777)  # the container's uid writes it too
