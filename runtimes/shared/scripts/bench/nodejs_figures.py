@@ -13,11 +13,8 @@ Kept in its own file so that the Python part of benchmark.py and this one change
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
@@ -36,62 +33,8 @@ def bare() -> list[str]:
     return [shutil.which("node") or "node", str(BARE), "{port}"]
 
 
-def tree(root: int) -> list[int]:
-    """`root` and every process below it."""
-    pids, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        try:
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as f:
-                    todo.extend(int(child) for child in f.read().split())
-        except OSError:
-            continue
-    return pids
-
-
-def pss_mb(root: int) -> tuple[float, int]:
-    """PSS summed over the process tree (MB), and how many processes it has."""
-    total = 0
-    pids = tree(root)
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                total += sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
-        except OSError:
-            continue
-    return total / 1024, len(pids)
-
-
-def answers(port: int, path: str) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-            return sock.recv(64).startswith(b"HTTP/1.1 200")
-    except OSError:
-        return False
-
-
-def cold_start(free_port, argv: list[str], path: str) -> float:
-    """Seconds from spawn to the first 200 on `path`."""
-    port = free_port()
-    argv = [arg.replace("{port}", str(port)) for arg in argv]
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while not answers(port, path):
-            if process.poll() is not None or time.perf_counter() - start > 20:
-                raise SystemExit(f"benchmark: {' '.join(argv)} did not start")
-            time.sleep(0.002)
-        return time.perf_counter() - start
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 def report(bench, args) -> None:
-    """Prints the rows above; `bench` is benchmark.py (its Case, run, Server, free_port)."""
+    """Prints the rows above; `bench` is benchmark.py (its Case, run, Server, cold_start, memory_mb)."""
     call = bench.Case("nodejs-call", ours("call"), bare())
     runtime, reference = bench.run(call, args.rounds, args.duration, args.connections)
     for label, sample in (("runtime", runtime), ("reference", reference)):
@@ -99,22 +42,22 @@ def report(bench, args) -> None:
         print(f"{runtime.rps / reference.rps:>13.2f}" if label == "runtime" else "")
 
     print(f"\n{'nodejs, against bare http.createServer':<44}{'runtime':>10}{'reference':>11}{'ratio':>8}")
-    bare_cold = statistics.median(cold_start(bench.free_port, bare(), "/") for _ in range(5))
+    bare_cold = statistics.median(bench.cold_start(bare(), "/") for _ in range(5))
     for isolation in ("worker", "call"):
-        cold = statistics.median(cold_start(bench.free_port, ours(isolation), "/healthz") for _ in range(5))
+        cold = statistics.median(bench.cold_start(ours(isolation), "/healthz") for _ in range(5))
         print(f"{f'  cold start, {isolation} (median of 5)':<44}{cold * 1000:>8.0f}ms{bare_cold * 1000:>9.0f}ms"
               f"{cold / bare_cold:>8.2f}")
     reference_server = bench.Server(bare())
     try:
         time.sleep(1.0)
-        bare_pss, bare_n = pss_mb(reference_server.process.pid)
+        bare_pss, _, bare_n = bench.memory_mb(reference_server.process.pid)
     finally:
         reference_server.close()
     for isolation in ("worker", "call"):
         server = bench.Server(ours(isolation))  # answered one request: loaded and warm
         try:
             time.sleep(1.0)
-            pss, n = pss_mb(server.process.pid)
+            pss, _, n = bench.memory_mb(server.process.pid)
         finally:
             server.close()
         print(f"{f'  PSS idle, {isolation} ({n} / {bare_n} processes)':<44}{pss:>8.1f}MB{bare_pss:>9.1f}MB"
