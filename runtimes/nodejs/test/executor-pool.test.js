@@ -164,6 +164,8 @@ test('a call past its deadline: its executor is killed, not reported dead, and r
     const next = await call(pool, { 'x-case': 'text' });
     assert.equal(next.body, 'hello');
     assert.ok(Date.now() - started < 3000);
+    // The replacement may answer before the kill grace ends: the victim goes within it, not before.
+    while (pool.pids().includes(victim) && Date.now() - started < 3000) await sleep(20);
     assert.ok(!pool.pids().includes(victim), 'the looping executor is gone');
   } finally {
     await pool.close();
