@@ -4,7 +4,8 @@ The real check is `docker buildx bake --print`, used whenever buildx is installe
 has no buildx (Debian 12 does not package it and no registry we reach ships it), so as a fallback
 we parse the file with python-hcl2 and evaluate the small part of bake's language the file uses:
 variables (defaults, overridden from the environment as bake does), `inherits`, `matrix`, `name`,
-string templates and the `replace` function. Anything else raises `Unsupported`, so the fallback
+string templates, list literals, `==` / `!=`, the conditional `c ? a : b`, and the `replace` and
+`concat` functions. Anything else raises `Unsupported`, so the fallback
 never passes a file it did not understand; extend it when the bake file grows.
 
 The result has bake's own shape: ``{"group": {name: {"targets": [...]}}, "target": {name: {...}}}``.
@@ -28,6 +29,7 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "replace": lambda s, old, new: str(s).replace(str(old), str(new)),
+    "concat": lambda *lists: [item for items in lists for item in items],
 }
 
 
@@ -51,9 +53,9 @@ def buildx_print(bake_file: Path, env: Mapping[str, str] | None = None) -> dict 
     return json.loads(out.stdout)
 
 
-def _split_args(text: str) -> list[str]:
-    """Split a call's arguments at top-level commas (not inside quotes or brackets)."""
-    args, depth, quoted, start, i = [], 0, False, 0, 0
+def _top_level(text: str) -> list[int]:
+    """Indexes of the characters of `text` that are outside quotes and brackets."""
+    found, depth, quoted, i = [], 0, False, 0
     while i < len(text):
         char = text[i]
         if quoted:
@@ -67,12 +69,46 @@ def _split_args(text: str) -> list[str]:
             depth += 1
         elif char in ")]}":
             depth -= 1
-        elif char == "," and depth == 0:
+        elif depth == 0:
+            found.append(i)
+        i += 1
+    return found
+
+
+def _split_args(text: str) -> list[str]:
+    """Split a call's arguments (or a list's items) at top-level commas."""
+    args, start = [], 0
+    for i in _top_level(text):
+        if text[i] == ",":
             args.append(text[start:i])
             start = i + 1
-        i += 1
     args.append(text[start:])
     return [a.strip() for a in args if a.strip()]
+
+
+def _is_wrapped(text: str, opening: str, closing: str) -> bool:
+    """`text` is one bracketed whole: `[...]`, `${...}` (not `[a] == [b]`)."""
+    if not (text.startswith(opening) and text.endswith(closing)):
+        return False
+    inner = text[len(opening) : -len(closing)]
+    depth, quoted, i = 0, False, 0
+    while i < len(inner):
+        char = inner[i]
+        if quoted:
+            if char == "\\":
+                i += 1
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth < 0:
+                return False
+        i += 1
+    return depth == 0 and not quoted
 
 
 def _template(body: str, scope: Mapping[str, Any]) -> str:
@@ -113,12 +149,29 @@ def evaluate(expr: Any, scope: Mapping[str, Any]) -> Any:
     if isinstance(expr, list):
         return [evaluate(item, scope) for item in expr]
     if isinstance(expr, dict):
-        return {k: evaluate(v, scope) for k, v in expr.items() if not k.startswith("__")}
+        return {k.strip('"'): evaluate(v, scope) for k, v in expr.items() if not k.startswith("__")}
     if not isinstance(expr, str):
         return expr
     text = expr.strip()
+    if _is_wrapped(text, "${", "}"):  # an expression that is not a string: `tags = concat(...)`
+        return evaluate(text[2:-1], scope)
+    top = _top_level(text)
+    question = next((i for i in top if text[i] == "?"), None)
+    if question is not None:
+        colon = next((i for i in top if i > question and text[i] == ":"), None)
+        if colon is None:
+            raise Unsupported(f"conditional without ':' in {text!r}")
+        chosen = text[question + 1 : colon] if evaluate(text[:question], scope) else text[colon + 1 :]
+        return evaluate(chosen, scope)
+    for op in ("==", "!="):
+        at = next((i for i in top if text.startswith(op, i)), None)
+        if at is not None:
+            equal = evaluate(text[:at], scope) == evaluate(text[at + 2 :], scope)
+            return equal if op == "==" else not equal
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
         return _template(text[1:-1], scope)
+    if _is_wrapped(text, "[", "]"):
+        return [evaluate(item, scope) for item in _split_args(text[1:-1])]
     if IDENTIFIER.fullmatch(text):
         if text in scope:
             return scope[text]

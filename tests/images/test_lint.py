@@ -18,7 +18,8 @@ import bake  # noqa: E402  (a helper beside this file, not a package)
 ROOT = Path(__file__).resolve().parents[2]
 BAKE_FILE = ROOT / "docker-bake.hcl"
 DOCKERFILES = {"python": ROOT / "runtimes/python/Dockerfile", "nodejs": ROOT / "runtimes/nodejs/Dockerfile"}
-VERSIONS = {"python": ["3.11", "3.12", "3.13", "3.14"], "nodejs": ["20", "22", "24"]}
+VERSIONS = {"python": ["3.11", "3.12", "3.13", "3.14", "3.15"], "nodejs": ["22", "24", "26"]}
+LATEST = {"python": "3.15", "nodejs": "26"}
 VERSION_ARG = {"python": "PYTHON_VERSION", "nodejs": "NODE_VERSION"}
 
 
@@ -90,3 +91,41 @@ def test_registry_and_tag_come_from_variables() -> None:
         assert target["args"]["VERSION"] == "9.8.7", name
         assert all(tag.startswith("registry.invalid/team/") for tag in target["tags"]), name
         assert any(tag.endswith("-9.8.7") for tag in target["tags"]), name
+
+
+def _language_of(target: dict) -> str:
+    return next(lang for lang, path in DOCKERFILES.items()
+                if (ROOT / target.get("context", ".") / target["dockerfile"]).resolve() == path)
+
+
+def test_tags_pin_the_version_and_the_release_and_latest_is_the_newest() -> None:
+    config = resolved({"REGISTRY": "r.invalid", "TAG": "1.2.3"})
+    for name in bake.expand(config, ["default"]):
+        target = config["target"][name]
+        language = _language_of(target)
+        version = target["args"][VERSION_ARG[language]]
+        want = [f"r.invalid/{language}:{version}-1.2.3", f"r.invalid/{language}:{version}"]
+        if version == LATEST[language]:
+            want.append(f"r.invalid/{language}:latest")
+        assert sorted(target["tags"]) == sorted(want), name
+
+
+def test_every_target_has_sbom_and_provenance_attestations() -> None:
+    config = resolved()
+    for name in bake.expand(config, ["default"]):
+        kinds = {entry.split(",")[0] for entry in config["target"][name].get("attest", [])}
+        assert {"type=sbom", "type=provenance"} <= kinds, name
+
+
+@pytest.mark.parametrize("language", sorted(DOCKERFILES))
+def test_oci_labels_carry_version_source_and_revision(language: str) -> None:
+    """The final stage labels the image from the build arguments the bake file passes."""
+    text = DOCKERFILES[language].read_text()
+    final = text[text.rindex("\nFROM "):]
+    for label, arg in (("version", "VERSION"), ("source", "SOURCE_URL"), ("revision", "REVISION")):
+        assert re.search(rf'org\.opencontainers\.image\.{label}="\$\{{{arg}\}}"', final), label
+        assert re.search(rf"^ARG {arg}\b", final, re.M), arg
+    config = resolved({"REVISION": "abc123", "SOURCE_URL": "https://example.invalid/repo"})
+    for name in bake.expand(config, [language]):
+        args = config["target"][name]["args"]
+        assert (args["REVISION"], args["SOURCE_URL"]) == ("abc123", "https://example.invalid/repo"), name
