@@ -16,6 +16,7 @@ def returns(request, serve):
     return serve("returns", request.param, shared=True)
 
 
+@pytest.mark.smoke
 def test_raise_is_500_with_the_event_id(returns):
     event_id = f"evt-{uuid.uuid4().hex}"
     response = returns.post("/", headers={"x-case": "raise", "event-id": event_id})

@@ -50,6 +50,7 @@ JSON_TYPES = [
 ]
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("ctype", JSON_TYPES)
 def test_json_body_is_decoded(echo, ctype):
     value = {"name": "Ада 🚀", "n": [1, 2.5, None, True]}
@@ -192,6 +193,7 @@ def test_post_to_probe_paths_reaches_the_function(serve, path):
     assert response.json()["path"] == path
 
 
+@pytest.mark.smoke
 def test_healthz_and_metrics_do_not_call_the_function(serve):
     server = serve("basic", "echo", shared=True)
     before = metrics(server)

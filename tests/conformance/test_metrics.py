@@ -40,6 +40,7 @@ def mixed_run(serve):
     return server
 
 
+@pytest.mark.smoke
 def test_counters_after_a_mixed_run(mixed_run):
     samples = metrics(mixed_run)
     calls = {m: sample(samples, "function_calls_total", method=m) for m in ("GET", "POST", "PUT", "DELETE", "OPTIONS")}

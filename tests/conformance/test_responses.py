@@ -23,6 +23,7 @@ def case(server, name: str, method: str = "POST") -> httpx.Response:
 
 # -- shared table ------------------------------------------------------------------------------------
 
+@pytest.mark.smoke
 def test_string(returns):
     response = case(returns, "text")
     assert (response.status_code, response.text) == (200, "hello")

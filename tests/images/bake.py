@@ -262,3 +262,33 @@ def expand(resolved: dict, names: list[str]) -> list[str]:
         elif name not in resolved["target"]:
             raise KeyError(f"no target or group named {name!r}")
     return out
+
+
+def versions(bake_file: Path) -> list[tuple[str, str]]:
+    """`(language, version)` of every image the default group builds, in the file's order.
+
+    The language is the Dockerfile's folder (runtimes/LANGUAGE/Dockerfile); the version, the
+    target's PYTHON_VERSION or NODE_VERSION argument.
+    """
+    printed = buildx_print(bake_file)
+    config = printed if printed is not None else resolve(bake_file)
+    out = []
+    for name in expand(config, ["default"]):
+        target = config["target"][name]
+        language = Path(target["dockerfile"]).parent.name
+        args = target.get("args", {})
+        version = args.get("PYTHON_VERSION") or args.get("NODE_VERSION")
+        if version is None:
+            raise Unsupported(f"target {name!r} has no PYTHON_VERSION or NODE_VERSION argument")
+        out.append((language, version))
+    return out
+
+
+if __name__ == "__main__":
+    # `python tests/images/bake.py versions`: one "LANGUAGE VERSION" line per image (test-images).
+    import sys
+
+    if sys.argv[1:] != ["versions"]:
+        sys.exit("usage: bake.py versions")
+    for language, version in versions(Path(__file__).resolve().parents[2] / "docker-bake.hcl"):
+        print(language, version)
