@@ -18,7 +18,7 @@ NODE_OLDEST := $(firstword $(NODE_LINES))
 NODE_NEWEST := $(lastword $(NODE_LINES))
 node_path = $(CURDIR)/$(NODE_BIN)/node_modules/node$(1)/bin:$$PATH
 
-.PHONY: serve serve-nodejs setup test test-unit test-conformance test-images bench
+.PHONY: serve serve-nodejs setup test test-unit test-conformance test-images test-platforms bench
 
 serve: $(VENV)/.installed
 	$(PY) -m kubeless_runtime --from-file runtimes/shared/examples/hello.py --handler hello.main --port $(PORT)
@@ -42,7 +42,7 @@ $(VENV)/.installed: constraints.txt runtimes/python/pyproject.toml tests/require
 	touch $@
 
 test: setup
-	$(MAKE) --no-print-directory test-unit test-conformance test-images
+	$(MAKE) --no-print-directory test-unit test-conformance test-platforms test-images
 
 # The Node.js unit tests on every supported line.
 test-unit: setup
@@ -58,6 +58,11 @@ test-unit: setup
 test-conformance: setup
 	PATH=$(call node_path,$(NODE_OLDEST)) $(PYTEST) -q tests/conformance --mode process --isolation call
 	PATH=$(call node_path,$(NODE_NEWEST)) $(PYTEST) -q tests/conformance --mode process --isolation worker
+
+# Wheels for every Python version on amd64 and arm64, no native code in Node.js, and both runtimes
+# on arm64 under qemu-aarch64-static (no binfmt: nothing machine-wide changes).
+test-platforms: setup
+	bash runtimes/shared/scripts/check-platforms
 
 test-images: setup
 	bash runtimes/shared/scripts/test-images
