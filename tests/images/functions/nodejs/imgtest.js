@@ -10,4 +10,11 @@ module.exports = {
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     return 'finished';
   },
+
+  // The ids, after `seconds` of busy work (a call past its deadline must be stopped).
+  busyWhoami: (event) => {
+    const until = Date.now() + Number(event.extensions.request.query.seconds || 0) * 1000;
+    while (Date.now() < until) { /* spin */ }
+    return { uid: process.getuid(), gid: process.getgid(), euid: process.geteuid() };
+  },
 };

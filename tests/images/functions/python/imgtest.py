@@ -13,3 +13,11 @@ def slow(event, context):
     """A call still in flight when `podman stop` arrives; it must be let finish."""
     time.sleep(float(event["extensions"]["request"].query.get("seconds") or 1))
     return "finished"
+
+
+def busyWhoami(event, context):  # noqa: N802 - one name for both languages
+    """The ids, after `seconds` of busy work (a call past its deadline must be stopped)."""
+    until = time.monotonic() + float(event["extensions"]["request"].query.get("seconds") or 0)
+    while time.monotonic() < until:
+        pass
+    return whoami(event, context)
