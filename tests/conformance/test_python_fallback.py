@@ -161,7 +161,6 @@ def test_headers_that_never_complete_are_408(start):
 @pytest.mark.parametrize("stack", ["fallback", "fast"])
 @pytest.mark.parametrize("request_line, body", [
     (b"FOO /custom HTTP/1.1", b"Not Implemented: unknown method"),
-    (b"DESCRIBE /rtsp HTTP/1.1", b"Not Implemented: unknown method"),
     (b"CONNECT example.com:443 HTTP/1.1", b"Not Implemented: CONNECT is not supported"),
 ])
 def test_a_method_the_runtime_does_not_serve_is_501(start, stack, request_line, body):
@@ -187,7 +186,8 @@ def test_every_method_llhttp_knows_reaches_the_function(start):
     b"GET / HTTP/1.1\r\n" + HOST + b"Bad Header\r\n\r\n",
     b"GET /a b HTTP/1.1\r\n" + HOST + b"\r\n",
     b"POST / HTTP/1.1\r\n" + HOST + b"Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-], ids=["header", "target", "length-and-chunked"])
+    b"DESCRIBE /rtsp HTTP/1.1\r\n" + HOST + b"\r\n",
+], ids=["header", "target", "length-and-chunked", "rtsp-method"])
 def test_a_malformed_request_is_400(start, stack, raw):
     server = start("basic", "echo", stack, **LIMITS)
     mark = len(server.stdout())

@@ -11,8 +11,8 @@ subclass of the protocol of the parser in use, with the same bounds and answers 
 - headers not complete `FUNC_HEADER_TIMEOUT` seconds after the request's first byte (after the
   connection's opening for the first request) → 408, closed. One sweep timer per worker checks the
   connections, rather than a timer per request (arming a uvloop timer costs about 4 µs);
-- a method that is not one of llhttp's HTTP methods, and CONNECT (`HTTP_METHODS`) → 501, closed
-  (RFC 9110 §15.6.2);
+- a method that is not one of llhttp's (`FOO`), and CONNECT → 501, closed (RFC 9110 §15.6.2); one
+  llhttp knows for RTSP or HTTP/2 (`NOT_HTTP_METHODS`) → 400 as llhttp has it;
 - a malformed request → 400, closed;
 - each of these answers with an access-log line and the CORS header of `FUNC_CORS_ORIGINS=*`.
 
@@ -37,14 +37,18 @@ MAX_LOGGED_LINE = 512
 
 # The methods that reach the function (CONTRACT §2): those llhttp (httptools 0.9.0, and Node.js)
 # parses as HTTP, but CONNECT (a tunnel is not a function call: 501, as in the Node.js runtime).
-# llhttp refuses any other token, and a few RTSP methods and PRI it knows but not for HTTP/1.x; the
-# runtime answers all of those 501 with either parser. tests/test_protocol.py checks this set
-# against httptools when it is installed.
+# llhttp answers any other token 501 (an unknown method), but for the RTSP methods and HTTP/2's PRI,
+# which it knows and refuses in an HTTP/1.x request: a malformed request, 400. The runtime answers
+# the same with h11. tests/test_protocol.py checks both sets against httptools when it is installed.
 HTTP_METHODS = frozenset(
     b"ACL BIND CHECKOUT COPY DELETE GET HEAD LINK LOCK M-SEARCH MERGE MKACTIVITY MKCALENDAR MKCOL MOVE "
     b"NOTIFY OPTIONS PATCH POST PROPFIND PROPPATCH PURGE PUT QUERY REBIND REPORT SEARCH SOURCE SUBSCRIBE "
     b"TRACE UNBIND UNLINK UNLOCK UNSUBSCRIBE".split()
 )
+NOT_HTTP_METHODS = frozenset(
+    b"ANNOUNCE DESCRIBE FLUSH GET_PARAMETER PAUSE PLAY PRI RECORD REDIRECT SETUP SET_PARAMETER TEARDOWN".split()
+)
+CONNECT = b"CONNECT"
 UNKNOWN_METHOD = b"Not Implemented: unknown method"
 CONNECT_REFUSED = b"Not Implemented: CONNECT is not supported"
 MALFORMED = "Invalid HTTP request received."  # uvicorn's own words for it
@@ -135,10 +139,14 @@ class ReceivingBounds:
             408, f"Request Timeout: the request headers did not arrive within {self.header_timeout:g} s".encode(), "-"
         )
 
-    def refuse_method(self, request_line: bytes) -> None:
-        """501 for a method not in HTTP_METHODS; `request_line` is what arrived of it (logged)."""
+    def refuse_method(self, method: bytes, request_line: bytes) -> None:
+        """Answer a method not in HTTP_METHODS; `request_line` is what arrived of it (logged with a 501)."""
+        if method in NOT_HTTP_METHODS:
+            self.logger.warning(MALFORMED)
+            self.send_400_response(MALFORMED)
+            return
         line = request_line.split(b"\r\n", 1)[0][:MAX_LOGGED_LINE].decode("latin-1")
-        self.refuse(501, CONNECT_REFUSED if line.startswith("CONNECT ") else UNKNOWN_METHOD, line)
+        self.refuse(501, CONNECT_REFUSED if method == CONNECT else UNKNOWN_METHOD, line)
 
     def refuse(self, status: int, body: bytes, request_line: str) -> None:
         """Answer `status` with a one-line body and close: the request is not read any further."""

@@ -11,8 +11,8 @@ uvicorn's `H11Protocol` takes each event from `self.conn.next_event()` and start
 - the first `NEED_DATA` of a pending head starts its `FUNC_HEADER_TIMEOUT` clock (protocol.py's
   sweep); the `Request` stops it;
 - the method: h11 takes any token, so it is checked against `protocol.HTTP_METHODS` as soon as the
-  request line's first space has arrived (or as soon as the token can no longer become one, as
-  llhttp does) and again on the `Request` → 501;
+  request line's first space has arrived (or as soon as the token can no longer become one of
+  llhttp's, as llhttp does) and again on the `Request` → 501, or 400 for RTSP's (as llhttp);
 - `Content-Length` with `Transfer-Encoding` → 400, as llhttp refuses it (h11 would take it).
 
 What still differs, each parser refusing or taking a request by its own rules: h11 requires `Host`
@@ -38,7 +38,9 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .protocol import HTTP_METHODS, MALFORMED, ReceivingBounds
+from .protocol import CONNECT, HTTP_METHODS, MALFORMED, NOT_HTTP_METHODS, ReceivingBounds
+
+_LLHTTP_METHODS = HTTP_METHODS | NOT_HTTP_METHODS | {CONNECT}  # every token llhttp takes as a method
 
 
 class _Connection(h11.Connection):
@@ -98,7 +100,7 @@ class LimitedH11Protocol(ReceivingBounds, H11Protocol):
         super().data_received(data)
 
     def head_pending(self) -> None:
-        """h11 needs more of a request head: start its clock; answer 501 once its method cannot be one."""
+        """h11 needs more of a request head: start its clock; answer once its method cannot be one."""
         if self.head_since is not None and self.method_checked:
             return
         pending = self.conn.trailing_data[0]  # a copy, made only until the method is known
@@ -110,18 +112,18 @@ class LimitedH11Protocol(ReceivingBounds, H11Protocol):
             method, space, _ = pending.partition(b" ")
             if space:
                 self.method_checked = True
-                known = method in HTTP_METHODS
-            else:
-                known = any(name.startswith(method) for name in HTTP_METHODS)
-            if not known:
-                self.refuse_method(pending)
+                if method not in HTTP_METHODS:
+                    self.refuse_method(method, pending)
+            elif not any(name.startswith(method) for name in _LLHTTP_METHODS):
+                self.refuse_method(method, pending)
 
     def head_complete(self, request: h11.Request) -> bool:
         """h11 has read a request head; False when it has been answered (501, 431, 400)."""
         self.head_since = None
         self.method_checked = False
         if request.method not in HTTP_METHODS:
-            self.refuse_method(b"%s %s HTTP/%s" % (request.method, request.target, request.http_version))
+            line = b"%s %s HTTP/%s" % (request.method, request.target, request.http_version)
+            self.refuse_method(request.method, line)
             return False
         # CONTRACT §1: the request line and the header lines, each with its CRLF, the blank line not.
         size = len(request.method) + len(request.target) + len(request.http_version) + 9  # "M U HTTP/V\r\n"

@@ -4,9 +4,8 @@
   the parser never buffers much more than the limit); a complete one exactly, only when its chunks
   could be over the limit;
 - a method llhttp does not know fails in the parser (`HttpParserInvalidMethodError`) and is answered
-  501 with the request line as received; one it knows but not for HTTP/1.x (RTSP's `DESCRIBE`, ...)
-  fails later, and one it lets through without being an HTTP method (`PRI` with no headers) reaches
-  `on_headers_complete`: both are answered 501 too, as the h11 fallback does (protocol.HTTP_METHODS).
+  501 with the request line as received; CONNECT reaches `on_headers_complete` and is answered 501
+  there (one of RTSP's fails in the parser later: 400, as for a malformed request).
 
 Relies on uvicorn's `HttpToolsProtocol` internals (`parser`, `url`, `headers`, the parser callbacks
 and what `data_received` does; `data_received` below mirrors uvicorn 0.54's). A unit test checks that
@@ -45,14 +44,11 @@ class LimitedHttpToolsProtocol(ReceivingBounds, HttpToolsProtocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserInvalidMethodError:
-            self.refuse_method(data)
+            self.refuse_method(b"", data)
             return
         except httptools.HttpParserError as exc:
             if isinstance(exc.__context__, _Refused):
                 return  # answered by the callback that raised it
-            if not self.in_body and self.parser.get_method() not in HTTP_METHODS:  # RTSP's, PRI
-                self.refuse_method(data)
-                return
             self.logger.warning(MALFORMED)
             self.send_400_response(MALFORMED)
             return
@@ -81,8 +77,8 @@ class LimitedHttpToolsProtocol(ReceivingBounds, HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         assert self.parser is not None
         method = self.parser.get_method()
-        if method not in HTTP_METHODS:
-            self.refuse_method(b"%s %s HTTP/%s" % (method, self.url, self.parser.get_http_version().encode()))
+        if method not in HTTP_METHODS:  # CONNECT (or PRI with no header: llhttp takes it)
+            self.refuse_method(method, b"%s %s HTTP/%s" % (method, self.url, self.parser.get_http_version().encode()))
             raise _Refused()  # stops the parser; data_received sees it
         if self.head_raw + self.chunk > self.max_header_size:  # else it cannot be over: no need to count
             # CONTRACT §1: the request line and the header lines, each with its CRLF, the blank line not.

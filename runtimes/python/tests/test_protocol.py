@@ -15,7 +15,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from kubeless_runtime.protocol import HTTP_METHODS, protocol_class
+from kubeless_runtime.protocol import HTTP_METHODS, NOT_HTTP_METHODS, protocol_class
 from kubeless_runtime.protocol_h11 import LimitedH11Protocol
 
 CONSTRAINTS = Path(__file__).resolve().parents[3] / "constraints.txt"
@@ -79,7 +79,8 @@ def test_the_internals_protocol_h11_relies_on_are_there() -> None:
 
 
 def test_http_methods_are_the_ones_llhttp_parses_as_http() -> None:
-    """Walk llhttp's method table through httptools: every token it takes as an HTTP/1.1 method."""
+    """Walk llhttp's method table through httptools: the tokens it takes as an HTTP/1.1 method, and
+    those it knows (RTSP's, HTTP/2's PRI) but refuses in an HTTP/1.1 request."""
     httptools = pytest.importorskip("httptools")
 
     def refused_at_once(prefix: bytes) -> bool:
@@ -91,26 +92,30 @@ def test_http_methods_are_the_ones_llhttp_parses_as_http() -> None:
             pass
         return False
 
-    def parsed(method: bytes) -> bool:
+    def parsed(method: bytes) -> str | None:
+        """"http": parsed; "not-http": a method llhttp knows but refuses here; None: no method."""
         parser = httptools.HttpRequestParser(object())
         try:
             parser.feed_data(method + b" /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
         except httptools.HttpParserUpgrade:
-            return True  # CONNECT
+            return "http"  # CONNECT
+        except httptools.HttpParserInvalidMethodError:
+            return None  # a prefix of a method, not one
         except httptools.HttpParserError:
-            return False
-        return True
+            return "not-http"
+        return "http"
 
     alphabet = [c.encode() for c in string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_!"]
-    methods, prefixes = set(), [b""]
+    methods: dict[str | None, set[bytes]] = {"http": set(), "not-http": set(), None: set()}
+    prefixes = [b""]
     while prefixes:
         prefix = prefixes.pop()
         for c in alphabet:
             if not refused_at_once(prefix + c):
                 prefixes.append(prefix + c)
-                if parsed(prefix + c):
-                    methods.add(prefix + c)
-    assert methods == HTTP_METHODS | {b"CONNECT"}
+                methods[parsed(prefix + c)].add(prefix + c)
+    assert methods["http"] == HTTP_METHODS | {b"CONNECT"}
+    assert methods["not-http"] == NOT_HTTP_METHODS
 
 
 def test_protocol_class_carries_the_settings() -> None:
@@ -222,8 +227,7 @@ def test_a_pipelined_head_over_the_limit_after_a_body_is_431(parser: str, host: 
     assert b"HTTP/1.1 431 " in transport.data and transport.closed_by_server
 
 
-@pytest.mark.parametrize("request_line", [b"FOO / HTTP/1.1", b"get / HTTP/1.1", b"GETX / HTTP/1.1",
-                                          b"DESCRIBE / HTTP/1.1", b"PRI * HTTP/2.0"])
+@pytest.mark.parametrize("request_line", [b"FOO / HTTP/1.1", b"get / HTTP/1.1", b"GETX / HTTP/1.1"])
 def test_an_unknown_method_is_501(parser: str, request_line: bytes) -> None:
     transport = _exchange(parser, [request_line + b"\r\nHost: x\r\n\r\n"])
     assert transport.data.startswith(b"HTTP/1.1 501 ") and transport.closed_by_server
@@ -253,6 +257,8 @@ def test_connect_is_501(parser: str) -> None:
     b"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
     b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n",
     b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+    b"DESCRIBE / HTTP/1.1\r\nHost: x\r\n\r\n",  # llhttp knows it, for RTSP
+    b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",  # HTTP/2's preface
 ])
 def test_a_malformed_request_is_400(parser: str, raw: bytes) -> None:
     transport = _exchange(parser, [raw])
