@@ -102,6 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         model = f"call isolation: up to {settings.threads} executors each"
     else:
         model = f"worker isolation: {settings.threads} threads each"
+    from .stack import detect
+
+    fallback = detect().fallback_line()
+    if fallback is not None:
+        sys.stderr.write(f"kubeless-runtime: {fallback}\n")
     sys.stderr.write(
         f"kubeless-runtime: serving {settings.handler} from {loaded.file} on http://{host}:{port} "
         f"(pid {os.getpid()}, {workers}, {model}, timeout {settings.timeout:g} s)\n"

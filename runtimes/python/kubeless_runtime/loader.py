@@ -49,13 +49,19 @@ def preload_runtime_modules() -> None:
     """Import everything the workers will import, so the shadowing check below sees it all.
 
     uvicorn picks its protocol, loop and lifespan classes by import string when a server starts;
-    a user module called `httptools` or `uvloop` must be refused now, not break a worker later.
+    a user module called `httptools` or `uvloop` (or `h11` when it is used instead) must be refused
+    now, not break a worker later. Which of them the workers use is decided here (stack.py), before
+    the function's folder is on sys.path.
     """
     from . import app, supervisor, worker  # noqa: F401 - starlette, bottle, prometheus-client, ...
+    from .stack import detect
     import uvicorn.lifespan.off  # noqa: F401
-    import uvicorn.loops.uvloop  # noqa: F401
-    import uvicorn.protocols.http.httptools_impl  # noqa: F401
-    import uvloop  # noqa: F401
+
+    stack = detect()  # imports uvloop and httptools when they are there
+    if stack.httptools:
+        from . import protocol_httptools  # noqa: F401 - uvicorn's httptools_impl
+    else:
+        from . import protocol_h11  # noqa: F401 - h11, uvicorn's h11_impl
 
 
 def _add_install_volume(volume: str) -> None:

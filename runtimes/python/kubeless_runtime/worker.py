@@ -1,4 +1,4 @@
-"""One worker process: uvicorn (uvloop + httptools) serving the function app on the inherited socket.
+"""One worker process: uvicorn (stack.py: uvloop + httptools) serving the function app on the inherited socket.
 
 A worker is forked from the supervisor, which has already imported the function and bound the
 socket, so it is serving within milliseconds. It talks to the supervisor over a control socket
@@ -26,7 +26,6 @@ import traceback
 from typing import Any, NoReturn
 
 import uvicorn
-import uvloop
 
 from .accesslog import AccessLog
 from .app import FunctionApp
@@ -38,6 +37,7 @@ from .metrics import Metrics
 from .protocol import protocol_class
 from .remote import RemoteCaller
 from .settings import Settings
+from .stack import detect
 
 HEARTBEAT_INTERVAL = 0.5
 HEARTBEAT = b"."
@@ -171,7 +171,7 @@ def run_worker(
         # The supervisor blocked these across the fork; a function's subprocesses need SIGCHLD too.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS | {signal.SIGCHLD, signal.SIGUSR1})
         _configure_uvicorn_logging()
-        loop = uvloop.new_event_loop()
+        loop = detect().new_event_loop()  # uvloop, else asyncio's
         asyncio.set_event_loop(loop)
         code = loop.run_until_complete(_serve(settings, loaded, sock, control, inflight))
     except BaseException:  # noqa: BLE001 - whatever happens, report it and leave through os._exit
@@ -192,8 +192,9 @@ async def _serve(
     access_log = AccessLog() if settings.access_log else None
     config = uvicorn.Config(
         app=lambda scope, receive, send: None,  # replaced below, once the server exists
-        # httptools with the header size/time limits and the 501 of the contract (protocol.py)
-        http=protocol_class(settings.max_header_size, settings.header_timeout, access_log, settings.cors_origins == {"*"}),
+        # httptools (else h11) with the header size/time limits and the 501 of the contract (protocol.py)
+        http=protocol_class(settings.max_header_size, settings.header_timeout, access_log,
+                            settings.cors_origins == {"*"}, detect().parser),
         ws="none",
         lifespan="off",
         interface="asgi3",
