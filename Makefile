@@ -53,12 +53,18 @@ test-unit: setup
 		PATH=$(call node_path,$$line) npm test --silent --prefix runtimes/nodejs; \
 	done
 
-# Twice: every runtime in `call` isolation, then in `worker` isolation (CONTRACT §5); Node.js on
-# its oldest supported line the first time, its newest the second (the images run the whole suite
-# on both, in the default isolation).
+# Every runtime in `call` isolation and in `worker` isolation (CONTRACT §5): four runs side by side,
+# each printed when it ends (the suite mostly waits on timeouts and processes: the four together
+# keep about one core of two busy). Node.js runs on its oldest supported line in `call` isolation,
+# its newest in `worker` (the images run the whole suite on both, in the default isolation).
+CONFORMANCE_RUNS := python-call python-worker nodejs-call nodejs-worker
 test-conformance: setup
-	PATH=$(call node_path,$(NODE_OLDEST)) $(PYTEST) -q tests/conformance --mode process --isolation call
-	PATH=$(call node_path,$(NODE_NEWEST)) $(PYTEST) -q tests/conformance --mode process --isolation worker
+	$(MAKE) --no-print-directory -j4 --output-sync=target $(addprefix conformance-,$(CONFORMANCE_RUNS))
+
+conformance-%: setup
+	PATH=$(call node_path,$(if $(findstring -call,$*),$(NODE_OLDEST),$(NODE_NEWEST))) \
+		$(PYTEST) -q tests/conformance --mode process --runtime $(firstword $(subst -, ,$*)) \
+		--isolation $(lastword $(subst -, ,$*))
 
 # Wheels for every Python version on amd64 and arm64, no native code in Node.js, and both runtimes
 # on arm64 under qemu-aarch64-static (no binfmt: nothing machine-wide changes).
