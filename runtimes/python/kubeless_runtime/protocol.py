@@ -31,6 +31,7 @@ import logging
 from typing import Any
 
 from .accesslog import AccessLog
+from .writes import GatheringTransport
 
 _TEXT = b"content-type: text/plain; charset=utf-8\r\n"
 MAX_LOGGED_LINE = 512
@@ -107,7 +108,7 @@ class ReceivingBounds:
         self.head_since: float | None = None  # loop time the pending request head began; None: none pending
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)  # type: ignore[misc]
+        super().connection_made(GatheringTransport(transport, self.loop))  # type: ignore[misc]
         self.head_since = self.loop.time()
         cls = type(self)
         cls.live.add(self)
