@@ -74,6 +74,7 @@ test-platforms: setup
 test-images: setup
 	bash runtimes/shared/scripts/test-images
 
+# Node.js: the newest supported line (the pinned binary), as the images' latest.
 bench: setup
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(PY) runtimes/shared/scripts/benchmark.py
+	PATH=$(call node_path,$(NODE_NEWEST)) $(PY) runtimes/shared/scripts/benchmark.py

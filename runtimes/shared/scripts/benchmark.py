@@ -274,6 +274,13 @@ def print_sustained(seconds: float, connections: int) -> None:
         print(f"{name:<22}{idle[0]:>8.1f}MB{after[0]:>9.1f}MB{idle[1]:>8.1f}MB{after[1]:>9.1f}MB")
 
 
+def node_version() -> str:
+    node = shutil.which("node")
+    if node is None:
+        return "none"
+    return subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip() or "?"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run (default 5)")
@@ -294,7 +301,7 @@ def main() -> int:
     # app's packages, installed by pip, are compiled already.
     compileall.compile_dir(str(ROOT / "runtimes" / "python" / "kubeless_runtime"), quiet=1)
     print(f"wrk -t1 -c{args.connections} -d{args.duration:g}s, {args.rounds} alternating rounds, medians; "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores; Python {sys.version.split()[0]}, Node.js {node_version()}")
     header = f"{'case':<19}{'server':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
     print(header + f"{'ratio req/s':>13}")
     selected = set(args.runtime or ["python", "nodejs"])
