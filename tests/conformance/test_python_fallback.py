@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.cli_only, pytest.mark.only("python")]
 
 HELLO = REPO_DIR / "runtimes" / "shared" / "examples" / "hello.py"
 FALLBACK_LINE = ("kubeless-runtime: uvloop and httptools are not installed (no wheel for this interpreter or "
-                 "platform): serving with asyncio and h11 instead, at about half the throughput")
+                 "platform): serving with asyncio and h11 instead, at about 40 % of the throughput")
 LIMITS = {"FUNC_MAX_HEADER_SIZE": "2048", "FUNC_HEADER_TIMEOUT": "1"}
 CORS = b"access-control-allow-origin: *"
 HOST = b"Host: 127.0.0.1\r\n"

@@ -41,7 +41,7 @@ class Stack:
         if self.uvloop and self.httptools:
             return None
         instead = [name for name, ok in (("asyncio", self.uvloop), ("h11", self.httptools)) if not ok]
-        speed = "about half the throughput" if not self.uvloop and not self.httptools else "a lower throughput"
+        speed = "about 40 % of the throughput" if not self.uvloop and not self.httptools else "a lower throughput"
         if all(problem.endswith(" is not installed") for problem in self.problems):
             missing = " and ".join(problem.split()[0] for problem in self.problems)
             verb = "are" if len(self.problems) > 1 else "is"

@@ -20,7 +20,7 @@ def test_the_line_names_what_is_missing_and_what_is_used_instead() -> None:
     both = Stack(False, False, ("uvloop is not installed", "httptools is not installed"))
     assert both.fallback_line() == (
         "uvloop and httptools are not installed (no wheel for this interpreter or platform): "
-        "serving with asyncio and h11 instead, at about half the throughput"
+        "serving with asyncio and h11 instead, at about 40 % of the throughput"
     )
     assert both.parser == "h11"
     loop_only = Stack(False, True, ("uvloop is not installed",))
