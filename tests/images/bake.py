@@ -53,8 +53,9 @@ def buildx_print(bake_file: Path, env: Mapping[str, str] | None = None) -> dict 
     return json.loads(out.stdout)
 
 
-def _top_level(text: str) -> list[int]:
-    """Indexes of the characters of `text` that are outside quotes and brackets."""
+def _scan(text: str) -> tuple[list[tuple[int, int]], int, bool]:
+    """`(index, depth)` of each character outside quotes (depth: brackets open around it, a
+    bracket itself counted outside), then the depth and the quoting at the end."""
     found, depth, quoted, i = [], 0, False, 0
     while i < len(text):
         char = text[i]
@@ -65,14 +66,19 @@ def _top_level(text: str) -> list[int]:
                 quoted = False
         elif char == '"':
             quoted = True
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif depth == 0:
-            found.append(i)
+        else:
+            if char in ")]}":
+                depth -= 1
+            found.append((i, depth))
+            if char in "([{":
+                depth += 1
         i += 1
-    return found
+    return found, depth, quoted
+
+
+def _top_level(text: str) -> list[int]:
+    """Indexes of the characters of `text` that are outside quotes and brackets."""
+    return [i for i, depth in _scan(text)[0] if depth == 0 and text[i] not in "([{)]}"]
 
 
 def _split_args(text: str) -> list[str]:
@@ -90,25 +96,8 @@ def _is_wrapped(text: str, opening: str, closing: str) -> bool:
     """`text` is one bracketed whole: `[...]`, `${...}` (not `[a] == [b]`)."""
     if not (text.startswith(opening) and text.endswith(closing)):
         return False
-    inner = text[len(opening) : -len(closing)]
-    depth, quoted, i = 0, False, 0
-    while i < len(inner):
-        char = inner[i]
-        if quoted:
-            if char == "\\":
-                i += 1
-            elif char == '"':
-                quoted = False
-        elif char == '"':
-            quoted = True
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-            if depth < 0:
-                return False
-        i += 1
-    return depth == 0 and not quoted
+    positions, depth, quoted = _scan(text[len(opening) : -len(closing)])
+    return depth == 0 and not quoted and all(d >= 0 for _, d in positions)
 
 
 def _template(body: str, scope: Mapping[str, Any]) -> str:
