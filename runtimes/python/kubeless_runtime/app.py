@@ -299,13 +299,23 @@ class FunctionApp:
                 self._log_error(event_id, exc)
                 status, size = await self._send_error(send, 500, internal_error_body(event_id), cors)
         finally:
-            metrics.in_flight -= 1
-            if tracked >= 0:
-                self.inflight.remove(tracked)
-            counters.calls += 1  # when it ends: a call lost with its worker is counted by the supervisor
+            self.call_ended(scope, headers, tracked, counters, started, status, size)
+
+    def call_ended(
+        self, scope: Scope, headers: dict[bytes, bytes], tracked: int, counters: Any, started: float,
+        status: int, size: int, counted: bool = True,
+    ) -> None:
+        """A call's end, in this process or in an executor: out of the in-flight gauge and table,
+        counted (when it ends: a call lost with its worker is counted by the supervisor; `counted`
+        False for one that never reached the function), and its access-log line."""
+        self.metrics.in_flight -= 1
+        if tracked >= 0:
+            self.inflight.remove(tracked)
+        if counted:
+            counters.calls += 1
             counters.observe(time.perf_counter() - started)
-            if self.access_log is not None:
-                self.access_log.log(scope, status, size, headers.get(b"referer"), headers.get(b"user-agent"))
+        if self.access_log is not None:
+            self.access_log.log(scope, status, size, headers.get(b"referer"), headers.get(b"user-agent"))
 
     async def _run(
         self,

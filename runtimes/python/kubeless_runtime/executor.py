@@ -35,6 +35,7 @@ import traceback
 from typing import Any, NoReturn
 
 from .call import BadJson, decode_json, is_json, log_error, log_unsendable, make_event
+from .leave import leave
 from .loader import LoadedFunction
 from .responses import Reply, StarletteResponse, Stream, check_start, convert, encode_chunk, is_http_response
 from .settings import Settings
@@ -321,10 +322,5 @@ def run_executor(fd: int, loaded: LoadedFunction, settings: Settings, parent_pid
         traceback.print_exc()
         code = 1
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: S110
-                pass
-        os._exit(code)
+        leave(code)
 

@@ -118,19 +118,12 @@ class RemoteCaller:
                     status, size = 500, len(text)
         finally:
             self.deadlines.remove(slot, expiry)
-            metrics.in_flight -= 1
-            if tracked >= 0:
-                app.inflight.remove(tracked)
-            if counted:
-                counters.calls += 1
-                counters.observe(time.perf_counter() - started)
             if executor is not None:
                 if state.retire:
                     self.pool.retire(executor)
                 else:
                     self.pool.release(executor)
-            if app.access_log is not None:
-                app.access_log.log(scope, status, size, headers.get(b"referer"), headers.get(b"user-agent"))
+            app.call_ended(scope, headers, tracked, counters, started, status, size, counted)
 
     async def _answer(
         self,

@@ -32,6 +32,7 @@ from .app import FunctionApp
 from .executor_pool import ExecutorPool
 from .inflight import InFlight
 from .invoker import Deadlines, Invoker
+from .leave import leave
 from .loader import LoadedFunction
 from .metrics import Metrics
 from .protocol import protocol_class
@@ -177,12 +178,7 @@ def run_worker(
     except BaseException:  # noqa: BLE001 - whatever happens, report it and leave through os._exit
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: S110
-                pass
-        os._exit(code)
+        leave(code)
 
 
 async def _serve(
