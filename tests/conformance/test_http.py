@@ -113,6 +113,15 @@ def test_unknown_method_is_501_and_logged(serve):
     assert calls(server, "FOO") == before
 
 
+def test_connect_is_501_and_logged(serve):
+    server = serve("basic", "echo", shared=True)
+    received, closed, _ = exchange(server.port, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+    status, _, body = parse(received)
+    assert (status, body.decode().strip()) == (501, "Not Implemented: CONNECT is not supported")
+    assert closed
+    eventually(lambda: _logged(server, "CONNECT example.com:443", 501))
+
+
 def _logged(server, request: str, status: int) -> None:
     lines = [m for m in ACCESS_LINE.finditer(server.stdout()) if m["request"].startswith(request)]
     assert lines and int(lines[-1]["status"]) == status, server.stdout()[-2000:]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import threading
 import time
 from pathlib import Path
@@ -129,14 +128,6 @@ def test_console_log_of_the_context_shows_only_the_contract(serve):
     assert "function-name" in printed and "deadline" in printed
     for internal in ("req", "res", "IncomingMessage", "Call", "inFlight", "prev"):
         assert internal not in printed, printed
-
-
-def test_connect_is_answered(serve):
-    server = serve("basic", "echo", shared=True)
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-        sock.sendall(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
-        received = sock.recv(4096)
-    assert received.startswith(b"HTTP/1.1 501 "), received
 
 
 @pytest.mark.parametrize("source, what", [
