@@ -77,6 +77,20 @@ def test_serves_under_hardened_settings(image: str, func_dir: Path, containers: 
     assert server.state()["Running"], server.logs()
 
 
+def test_python_serves_on_uvloop_and_httptools(image: str, language: str, func_dir: Path,
+                                                containers: list[Container]) -> None:
+    """Where wheels exist the image has the fast stack, still loadable after its debug information
+    was stripped: no fallback line at start-up, and both modules import."""
+    if language != "python":
+        pytest.skip("uvloop and httptools are the Python runtime's")
+    server = Container(image, "imgtest", "whoami", func_dir)
+    containers.append(server)
+    server.wait_ready()
+    assert "not installed" not in server.logs(), server.logs()
+    out = podman("exec", server.name, "python", "-c", "import uvloop, httptools; print('loaded')").stdout
+    assert out.strip() == "loaded"
+
+
 def test_image_metadata(image: str, language: str) -> None:
     config = image_config(image)["Config"]
     labels = config.get("Labels") or {}
