@@ -361,13 +361,13 @@ def test_promql_gives_the_calls_failures_and_timeouts_made(prometheus: Prometheu
     # A series appears with its method's first timeout (counters with labels are not pre-made).
     assert prometheus.by("sum by (job, method) (function_timeouts_total > 0)", "job", "method") == \
         _per_job_method(traffic.timeouts)
-    # Every call in the histogram once; the ones longer than 0.5 s are exactly the timeouts (the
+    # Every call in the histogram once; the ones longer than 0.75 s are exactly the timeouts (the
     # others answer at once), so a timed-out call's duration is counted as about its deadline.
     assert prometheus.by("sum by (job) (function_duration_seconds_count)", "job") == _per_job(total)
     assert prometheus.by('sum by (job) (function_duration_seconds_bucket{le="+Inf"})', "job") == \
         _per_job(total)
     assert prometheus.by('sum by (job) (function_duration_seconds_count)'
-                         ' - sum by (job) (function_duration_seconds_bucket{le="0.5"})', "job") == \
+                         ' - sum by (job) (function_duration_seconds_bucket{le="0.75"})', "job") == \
         _per_job(timeouts)
     assert prometheus.by("function_calls_in_flight", "job") == _per_job(0.0)
     assert prometheus.by("up", "job", "function") == {(job, FUNCTION_LABEL): 1.0 for job in JOBS}
@@ -399,7 +399,7 @@ def test_histogram_quantiles(prometheus: Prometheus, traffic: Traffic) -> None:
     median, p99 = quantile(0.5), quantile(0.99)
     assert set(median) == set(p99) == set(JOBS), (median, p99)
     for job in JOBS:
-        assert 0 < median[job] <= 0.5, (job, median[job])
+        assert 0 < median[job] <= 0.75, (job, median[job])
         # A timed-out call lasts about FUNC_TIMEOUT (1 s): the bucket above 0.75 or above 1.
         assert 0.75 < p99[job] <= 2.5, (job, p99[job])
 
