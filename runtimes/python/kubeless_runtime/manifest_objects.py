@@ -30,6 +30,7 @@ DEFAULT_MAX_INFLIGHT = 100  # per worker process (FUNC_MAX_INFLIGHT)
 PRESTOP_SECONDS = 5         # endpoints converge before SIGTERM (CONTRACT §8)
 GRACE_MARGIN = 5            # seconds past preStop + FUNC_GRACE_PERIOD before SIGKILL
 MIN_REPLICAS, MAX_REPLICAS, CPU_TARGET = 2, 10, 70
+KNATIVE_MAX_CONCURRENCY = 1000
 # The runtime's defaults (CONTRACT §1), for the numbers derived from them.
 RUNTIME_GRACE, RUNTIME_TIMEOUT = 25, 180
 
@@ -238,6 +239,8 @@ def deployment(fn: Function) -> list[dict[str, Any]]:
 def knative(fn: Function) -> list[dict[str, Any]]:
     """A Knative Service: scale to zero, the queue-proxy drains (no preStop, no grace of ours)."""
     inflight = _inflight(fn.env) * (_workers(fn.env) if fn.language == "python" else 1)
+    # Knative refuses more than its container-concurrency-max-limit (1000 by default); 0 is no limit.
+    inflight = min(inflight, KNATIVE_MAX_CONCURRENCY)
     container = {
         "name": "function",
         "image": fn.image,
