@@ -401,7 +401,7 @@ def test_the_images_and_versions_are_those_docker_bake_builds() -> None:
     assert [f"{lang} {v}" for lang, versions in manifest_objects.VERSIONS.items() for v in versions] == [
         f"{lang} {v}" for lang, v in bake.versions(ROOT / "docker-bake.hcl")]
     for runtime, tags in built.items():
-        language, version = manifest._runtime(runtime)
+        language, version = manifest.parse_runtime(runtime)
         assert manifest_objects.image(manifest_objects.DEFAULT_REGISTRY, language, version) in tags
 
 
@@ -467,7 +467,7 @@ def test_kubeless_config_switches_kubeless_python_and_nodejs_to_our_images() -> 
     # Every runtime the manifest command takes, under the same name, and no other.
     assert sorted(runtimes) == sorted(manifest_objects.runtime_names())
     for name, phases in runtimes.items():
-        language, version = manifest._runtime(name)
+        language, version = manifest.parse_runtime(name)
         image = f"localhost/kubeless/{language}:{version}"
         assert phases["runtime"]["image"] == phases["installation"]["image"] == image
         # Run as `sh -c COMMAND` with KUBELESS_INSTALL_VOLUME and KUBELESS_DEPS_FILE set (CONTRACT §9).
