@@ -84,13 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--from-file", metavar="PATH", help="the function: a source file or a folder")
     parser.add_argument("--handler", metavar="MODULE.FUNCTION", help="module name and function name")
     parser.add_argument("--runtime", metavar="RUNTIME", help=f"one of {', '.join(objects.runtime_names())}")
-    parser.add_argument("--dependencies", metavar="FILE", help="requirements.txt / package.json (a lock beside it comes along)")
+    parser.add_argument("--dependencies", metavar="FILE",
+                        help="requirements.txt / package.json (a lock beside it comes along)")
     parser.add_argument("--name", help="name of every object (default: the module name)")
     parser.add_argument("--namespace", help="namespace of every object (default: none, kubectl's)")
     parser.add_argument("--registry", default=objects.DEFAULT_REGISTRY,
                         help=f"where the images are: REGISTRY/python:3.13 (default {objects.DEFAULT_REGISTRY})")
-    parser.add_argument("--knative", action="store_true", help="a Knative Service (scale to zero) instead of a Deployment")
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="a setting for the runtime (repeatable)")
+    parser.add_argument("--knative", action="store_true",
+                        help="a Knative Service (scale to zero) instead of a Deployment")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for the runtime and the install phase (repeatable)")
     parser.add_argument("--cpu", default=objects.DEFAULT_CPU, help=f"CPU request (default {objects.DEFAULT_CPU})")
     parser.add_argument("--memory", default=objects.DEFAULT_MEMORY,
                         help=f"memory request and limit (default {objects.DEFAULT_MEMORY})")
@@ -134,7 +137,7 @@ class Function:
         return data, binary
 
 
-def _runtime(value: str | None) -> tuple[str, str]:
+def parse_runtime(value: str | None) -> tuple[str, str]:
     if not value:
         raise ManifestError(f"--runtime is required: one of {', '.join(objects.runtime_names())}")
     for language, versions in objects.VERSIONS.items():
@@ -225,11 +228,11 @@ def _name(value: str, flag: str, pattern: re.Pattern[str], limit: int, what: str
 def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, Function | None]:
     args = _parser().parse_args(list(argv))
     if args.kubeless_config:
-        given = [f for f in ("from_file", "handler", "runtime", "dependencies", "name", "namespace") if getattr(args, f)]
-        if given or args.knative or args.env:
+        function_flags = ("from_file", "handler", "runtime", "dependencies", "name", "namespace", "knative", "env")
+        if any(getattr(args, flag) for flag in function_flags):
             raise ManifestError("--kubeless-config takes only --registry")
         return args, None
-    language, version = _runtime(args.runtime)
+    language, version = parse_runtime(args.runtime)
     module, function = _handler(args.handler)
     if not args.from_file:
         raise ManifestError("--from-file PATH is required")
@@ -238,7 +241,9 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, Function | None]:
     name = args.name if args.name is not None else module.lower().replace("_", "-")
     name = _name(name, "--name" if args.name is not None else "the name (from the module; set --name)",
                  SERVICE_NAME, limit, "a lower-case DNS label starting with a letter")
-    namespace = _name(args.namespace, "--namespace", DNS_LABEL, 63, "a lower-case DNS label") if args.namespace else None
+    namespace = None
+    if args.namespace is not None:
+        namespace = _name(args.namespace, "--namespace", DNS_LABEL, 63, "a lower-case DNS label")
     for flag, value in (("--cpu", args.cpu), ("--memory", args.memory)):
         if not QUANTITY.match(value):
             raise ManifestError(f"{flag} must be a Kubernetes quantity (250m, 0.5, 512Mi, 1Gi), got {value!r}")

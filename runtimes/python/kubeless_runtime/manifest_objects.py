@@ -43,12 +43,18 @@ def image(registry: str, language: str, version: str) -> str:
     return f"{registry.rstrip('/')}/{language}:{version}"
 
 
+def _plain(value: float) -> str:
+    """1000000, not 1e+06 (the runtime's wording)."""
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float,
             integer: bool = False, above: bool = False) -> float:
     raw = env.get(name, "")
     if raw.strip() == "":
         return default
-    allowed = (f"greater than {low:g} and at most {high:g}" if above else f"from {low:g} to {high:g}")
+    low_text, high_text = _plain(low), _plain(high)
+    allowed = f"greater than {low_text} and at most {high_text}" if above else f"from {low_text} to {high_text}"
     try:
         value = int(raw) if integer else float(raw)
     except ValueError:
