@@ -76,7 +76,7 @@ test-images: setup
 	bash runtimes/shared/scripts/test-images
 
 # deploy/: the manifests checked against Kubernetes' schemas, and a rendered Deployment run with
-# `podman kube play` on the images test-images built (tests/deploy/README.md).
+# `podman kube play` on the images test-images built (deploy/kubernetes/README.md, "Tests").
 test-deploy: setup
 	$(PYTEST) -q tests/deploy
 
