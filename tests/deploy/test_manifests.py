@@ -213,7 +213,7 @@ def validate_knative(service: dict[str, Any]) -> None:
 def test_knative_service_scales_to_zero_and_concurrency_follows_the_in_flight_limit(python_function: Path) -> None:
     base = ["--from-file", str(python_function / "handler.py"), "--handler", "handler.main", "--runtime",
             "python3.13", "--knative"]
-    cases = {(): 100, ("--env", "FUNC_WORKERS=3"): 300, ("--env", "FUNC_MAX_INFLIGHT=0"): 0,
+    cases = {(): 100, ("--env", "FUNC_WORKERS=3"): 300, ("--env", "FUNC_MAX_INFLIGHT=0"): 0, ("--env", "FUNC_MAX_INFLIGHT="): 0,
              ("--env", "FUNC_MAX_INFLIGHT=7"): 7, ("--env", "FUNC_MAX_INFLIGHT=900", "--env", "FUNC_WORKERS=2"): 1000}
     for extra, expected in cases.items():
         service = by_kind(render(*base, *extra))["Service"]

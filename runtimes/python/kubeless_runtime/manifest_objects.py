@@ -81,6 +81,8 @@ def _timeout(env: Mapping[str, str]) -> float:
 
 
 def _inflight(env: Mapping[str, str]) -> int:
+    if "FUNC_MAX_INFLIGHT" in env and not env["FUNC_MAX_INFLIGHT"].strip():
+        return 0  # set but empty: no limit, as the runtime reads it (unset: the manifest's default)
     return int(_number(env, "FUNC_MAX_INFLIGHT", DEFAULT_MAX_INFLIGHT, 0, 1_000_000, integer=True))
 
 
