@@ -232,7 +232,7 @@ def test_knative_without_dependencies_needs_no_feature_flag(python_function: Pat
             "--knative"]
     bare = by_kind(render(*base))["Service"]["spec"]["template"]["spec"]
     assert "initContainers" not in bare
-    assert [v["name"] for v in bare["volumes"]] == ["function", "tmp"]
+    assert [v["name"] for v in bare["volumes"]] == ["function", "handler-tmp"]
     assert "KUBELESS_INSTALL_VOLUME" not in env_of(bare["containers"][0])
     deps = by_kind(render(*base, "--dependencies", str(python_function / "deps.txt")))["Service"]
     spec = deps["spec"]["template"]["spec"]
@@ -260,12 +260,14 @@ def test_deployment_runs_the_install_phase_then_the_function_hardened(python_fun
                                 "FUNC_MEMORY_LIMIT": "512Mi", "FUNC_LOG_FORMAT": "json", "FUNC_MAX_INFLIGHT": "100"}
     mounts = {m["name"]: m for m in function["volumeMounts"]}
     assert mounts["function"] == {"name": "function", "mountPath": "/kubeless", "readOnly": True}
-    assert mounts["deps"]["readOnly"] is True and mounts["tmp"]["mountPath"] == "/tmp"
+    assert mounts["handler-deps"]["readOnly"] is True and mounts["handler-tmp"]["mountPath"] == "/tmp"
     assert {m["name"]: m.get("readOnly", False) for m in install["volumeMounts"]} == {
-        "function": True, "deps": False, "tmp": False}
+        "function": True, "handler-deps": False, "handler-tmp": False}
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["function"]["configMap"]["name"] == docs["ConfigMap"]["metadata"]["name"]
-    assert volumes["deps"] == {"name": "deps", "emptyDir": {}} and "emptyDir" in volumes["tmp"]
+    # Named after the function: podman shares an emptyDir between pods by its name.
+    assert volumes["handler-deps"] == {"name": "handler-deps", "emptyDir": {}}
+    assert volumes["handler-tmp"] == {"name": "handler-tmp", "emptyDir": {}}
 
     assert function["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": 8080}
     assert function["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 8080}

@@ -150,12 +150,19 @@ def _resources(fn: Function) -> dict[str, Any]:
     return {"requests": {"cpu": fn.cpu, "memory": fn.memory}, "limits": {"memory": fn.memory}}
 
 
-def _mounts(*, install: bool, deps: bool) -> list[dict[str, Any]]:
+def _volume_names(fn: Function) -> tuple[str, str]:
+    """The emptyDirs' names: the function's own, because podman kube play makes an emptyDir a
+    volume named like it, shared by every pod on the host that has one of that name."""
+    return f"{fn.name}-deps", f"{fn.name}-tmp"
+
+
+def _mounts(fn: Function, *, install: bool, deps: bool) -> list[dict[str, Any]]:
+    deps_volume, tmp_volume = _volume_names(fn)
     mounts = [{"name": "function", "mountPath": FUNCTION_DIR, "readOnly": True}]
     if deps:
-        mounts.append({"name": "deps", "mountPath": DEPS_DIR} if install
-                      else {"name": "deps", "mountPath": DEPS_DIR, "readOnly": True})
-    mounts.append({"name": "tmp", "mountPath": "/tmp"})
+        mounts.append({"name": deps_volume, "mountPath": DEPS_DIR} if install
+                      else {"name": deps_volume, "mountPath": DEPS_DIR, "readOnly": True})
+    mounts.append({"name": tmp_volume, "mountPath": "/tmp"})
     return mounts
 
 
@@ -167,15 +174,16 @@ def _install_container(fn: Function, knative: bool = False) -> dict[str, Any]:
         "env": _env(fn, install=True, deps=True),
         "resources": _resources(fn),
         "securityContext": _security(knative),
-        "volumeMounts": _mounts(install=True, deps=True),
+        "volumeMounts": _mounts(fn, install=True, deps=True),
     }
 
 
 def _volumes(fn: Function, deps: bool) -> list[dict[str, Any]]:
+    deps_volume, tmp_volume = _volume_names(fn)
     volumes: list[dict[str, Any]] = [{"name": "function", "configMap": {"name": fn.name}}]
     if deps:
-        volumes.append({"name": "deps", "emptyDir": {}})
-    volumes.append({"name": "tmp", "emptyDir": {}})
+        volumes.append({"name": deps_volume, "emptyDir": {}})
+    volumes.append({"name": tmp_volume, "emptyDir": {}})
     return volumes
 
 
@@ -201,7 +209,7 @@ def deployment(fn: Function) -> list[dict[str, Any]]:
         # way: the sleep lets them converge before the runtime closes its port (CONTRACT §8).
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SECONDS)]}}},
         "securityContext": _security(),
-        "volumeMounts": _mounts(install=False, deps=True),
+        "volumeMounts": _mounts(fn, install=False, deps=True),
     }
     pod_spec = {
         "automountServiceAccountToken": False,
@@ -259,7 +267,7 @@ def knative(fn: Function) -> list[dict[str, Any]]:
         # No period: the queue-proxy then probes every few milliseconds at start, the fastest cold start.
         "readinessProbe": _probe("/readyz"),
         "securityContext": _security(knative=True),
-        "volumeMounts": _mounts(install=False, deps=fn.has_dependencies),
+        "volumeMounts": _mounts(fn, install=False, deps=fn.has_dependencies),
     }
     spec: dict[str, Any] = {
         # The queue-proxy holds calls past the runtime's limit, so they wait instead of a 429.
