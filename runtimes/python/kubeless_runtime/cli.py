@@ -68,9 +68,14 @@ def _fail(settings: Settings | SettingsError | None, reason: str, details: str =
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["manifest"]:  # a subcommand: the runtime's own flags are never positional
+        from .manifest import main as manifest
+
+        return manifest(args[1:])
     unbuffer_stdio()
     try:
-        settings = load_settings(sys.argv[1:] if argv is None else argv)
+        settings = load_settings(args)
     except UsageExit:
         return 0
     except SettingsError as exc:
