@@ -5,9 +5,12 @@
 // throw in a timer, an endless loop, running out of memory) costs this one call.
 //
 // Started by executor-pool.js with child_process.fork; its settings come in KUBELESS_EXECUTOR
-// (JSON: file, shownAs, handlerName, functionName, timeout, runtime, memoryLimit). NODE_PATH
-// comes in the environment, as for the worker (loader.js).
+// (JSON: file, shownAs, handlerName, functionName, timeout, runtime, memoryLimit, logFormat).
+// NODE_PATH comes in the environment, as for the worker (loader.js). With the JSON log format the
+// calls run in an AsyncLocalStorage, so that what the function writes (capture.js) and an error
+// that ends this process are logged with the ids of the call they belong to.
 
+const { AsyncLocalStorage } = require('node:async_hooks');
 const { EventEmitter } = require('node:events');
 const { pipeline } = require('node:stream');
 const { Request } = require('./express');
@@ -16,6 +19,9 @@ const { loadHandler } = require('./loader');
 const { decodeData } = require('./event');
 const { TIMEOUT_BODY, convert, streamType } = require('./responses');
 const P = require('./executor-protocol');
+const { traceFrom } = require('./trace-context');
+const logFormat = require('./log-format');
+const { installCapture, endCall } = require('./capture');
 
 /**
  * What `req.socket` is inside an executor: the client's address, as the front saw it. The real
@@ -69,6 +75,8 @@ class Call {
   constructor(id, spec) {
     this.id = id;
     this.eventId = spec.e[0];
+    this.trace = traceFrom(spec.t);
+    this.output = null; // JSON log format: its partial output lines (capture.js)
     this.deadline = performance.now() + spec.ms; // local clock: the remaining time as sent
     this.deadlineUnix = spec.d;
     this.done = false; // its last message (RESULT, END, ERROR, FREE) is sent
@@ -85,6 +93,19 @@ function runExecutor() {
   delete process.env.KUBELESS_EXECUTOR;
   let handler = null;
   let current = null;
+  logFormat.configure(settings.logFormat);
+  const calls = logFormat.isJson() ? new AsyncLocalStorage() : null;
+  if (calls !== null) {
+    installCapture(() => calls.getStore());
+    // Node's own report of an uncaught error is plain text on stderr: the record instead, then
+    // the same end (exit code 1: the front answers the call 500 as its executor died).
+    process.on('uncaughtException', (err, origin) => {
+      const call = calls.getStore() ?? null;
+      const what = call !== null ? `event-id=${call.eventId}` : origin === 'unhandledRejection' ? 'unhandled promise rejection' : 'uncaught exception';
+      logFormat.message(`error: ${what}: ${describeThrown(err)}`, 'ERROR', call);
+      process.exit(1);
+    });
+  }
 
   // Terminal signals reach the whole process group: the front decides when executors end.
   process.on('SIGINT', () => {});
@@ -102,6 +123,13 @@ function runExecutor() {
       this.runtime = settings.runtime;
       this['memory-limit'] = settings.memoryLimit;
       this.deadline = call.deadlineUnix;
+      const trace = call.trace;
+      this['trace-id'] = trace.traceId;
+      this['span-id'] = trace.spanId;
+      this['parent-span-id'] = trace.parentId;
+      this['trace-flags'] = trace.flags;
+      this.traceparent = trace.traceparent;
+      this.tracestate = trace.tracestate;
       this.#call = call;
     }
 
@@ -134,6 +162,7 @@ function runExecutor() {
     call.done = true;
     if (call.timer !== null) clearTimeout(call.timer);
     if (current === call) current = null;
+    if (call.output !== null) endCall(call);
   }
 
   function makeRequest(spec) {
@@ -182,7 +211,7 @@ function runExecutor() {
     };
     let result;
     try {
-      result = handler(event, new Context(call));
+      result = calls === null ? handler(event, new Context(call)) : calls.run(call, handler, event, new Context(call));
     } catch (err) {
       failed(call, err);
       return;
@@ -240,7 +269,7 @@ function runExecutor() {
     const text = describeThrown(err);
     if (call.done || call.aborted) {
       // Answered (or given up) already: only logged, as in worker mode.
-      process.stderr.write(`error: event-id=${call.eventId}: ${text}\n`);
+      logFormat.message(`error: event-id=${call.eventId}: ${text}`, 'ERROR', call);
       if (!call.done) {
         send([P.FREE, call.id]);
         finish(call);
@@ -302,9 +331,9 @@ function runExecutor() {
 async function load(settings) {
   const prefix = `error: cannot load handler ${settings.handlerName} from ${settings.shownAs}: `;
   const onExit = (code) => {
-    process.stderr.write(`${prefix}the module ${code === 13 || code === 0
+    logFormat.message(`${prefix}the module ${code === 13 || code === 0
       ? 'ended the process while loading (process.exit(), or a top-level await that never settles)'
-      : `exited with code ${code} while loading`}\n`);
+      : `exited with code ${code} while loading`}`);
     process.exitCode = 1;
   };
   process.on('exit', onExit);
@@ -313,9 +342,9 @@ async function load(settings) {
     return await loadHandler(settings.file, settings.functionName);
   } catch (err) {
     process.off('exit', onExit);
-    let text = `${prefix}${err?.message ?? err}\n`;
-    if (err?.showStack && err.cause) text += `${err.cause?.stack ?? err.cause}\n`;
-    process.stderr.write(text);
+    let text = `${prefix}${err?.message ?? err}`;
+    if (err?.showStack && err.cause) text += `\n${err.cause?.stack ?? err.cause}`;
+    logFormat.message(text);
     return process.exit(1);
   } finally {
     process.off('exit', onExit);
