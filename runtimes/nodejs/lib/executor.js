@@ -11,9 +11,8 @@
 // that ends this process are logged with the ids of the call they belong to.
 
 const { AsyncLocalStorage } = require('node:async_hooks');
-const { EventEmitter } = require('node:events');
 const { pipeline } = require('node:stream');
-const { Request } = require('./express');
+const { makeRequest } = require('./executor-request');
 const { ExecutorResponse } = require('./executor-response');
 const { loadHandler } = require('./loader');
 const { decodeData } = require('./event');
@@ -22,38 +21,6 @@ const P = require('./executor-protocol');
 const { traceFrom } = require('./trace-context');
 const logFormat = require('./log-format');
 const { installCapture, endCall } = require('./capture');
-
-/**
- * What `req.socket` is inside an executor: the client's address, as the front saw it. The real
- * socket stays in the front.
- */
-class RemoteSocket extends EventEmitter {
-  constructor(address) {
-    super();
-    [this.remoteAddress, this.remotePort, this.remoteFamily, this.localAddress, this.localPort] = address;
-    this.encrypted = false;
-    this.destroyed = false;
-    this.readable = false;
-    this.writable = false;
-  }
-
-  destroy() {
-    this.destroyed = true;
-    return this;
-  }
-
-  setTimeout() {
-    return this;
-  }
-
-  setNoDelay() {
-    return this;
-  }
-
-  setKeepAlive() {
-    return this;
-  }
-}
 
 function send(message) {
   if (process.connected) process.send(message);
@@ -163,31 +130,6 @@ function runExecutor() {
     if (call.timer !== null) clearTimeout(call.timer);
     if (current === call) current = null;
     if (call.output !== null) endCall(call);
-  }
-
-  function makeRequest(spec) {
-    const req = new Request(new RemoteSocket(spec.a));
-    req.method = spec.m;
-    req.url = spec.u;
-    req.httpVersion = spec.v;
-    const dot = spec.v.indexOf('.');
-    req.httpVersionMajor = Number(spec.v.slice(0, dot));
-    req.httpVersionMinor = Number(spec.v.slice(dot + 1));
-    req.headers = spec.h;
-    const raw = [];
-    for (const name of Object.keys(spec.h)) {
-      const value = spec.h[name];
-      if (Array.isArray(value)) for (const item of value) raw.push(name, item);
-      else raw.push(name, value);
-    }
-    req.rawHeaders = raw;
-    if (spec.k !== 's') {
-      // The front read the body: the stream is over, as in worker mode.
-      req.body = Buffer.from(spec.b, 'latin1');
-      req.complete = true;
-      req.push(null);
-    }
-    return req;
   }
 
   function runCall(id, spec) {

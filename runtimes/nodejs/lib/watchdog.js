@@ -36,7 +36,6 @@ let withTrace = false; // JSON log format: the table's entries carry the calls' 
  */
 function startWatchdog({ timeoutMs, latestDeadline, channelFd: fd, timeoutResponse, accessLog, logFormat = 'apache' }) {
   channelFd = fd;
-  withTrace = logFormat === 'json';
   const beat = () => {
     floats[BEAT] = clock.now();
     floats[LATEST] = latestDeadline();
@@ -51,6 +50,14 @@ function startWatchdog({ timeoutMs, latestDeadline, channelFd: fd, timeoutRespon
   });
   thread.unref();
   thread.on('error', (err) => message(`error: the watchdog thread failed: ${err?.stack ?? err}`));
+}
+
+/**
+ * With the JSON log format the entries of the table of calls in flight carry the calls' trace ids,
+ * so that the records about them (the watchdog's 408, the supervisor's lost calls) do too.
+ */
+function setUpTable({ logFormat }) {
+  withTrace = logFormat === 'json';
 }
 
 function stopWatchdog() {
@@ -126,4 +133,4 @@ function responseStarted(res) {
   if (res === current) ints[FD] = -1;
 }
 
-module.exports = { startWatchdog, stopWatchdog, enterCall, leaveCall, responseStarted, track, untrack, reportCallsNow };
+module.exports = { setUpTable, startWatchdog, stopWatchdog, enterCall, leaveCall, responseStarted, track, untrack, reportCallsNow };

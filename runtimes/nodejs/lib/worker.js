@@ -12,7 +12,7 @@ const { createInvoker, currentCall } = require('./invoker');
 const { startExecutors } = require('./call-invoker');
 const { createServer } = require('./server');
 const { rawAnswer, TIMEOUT_BODY } = require('./responses');
-const { startWatchdog, stopWatchdog, reportCallsNow } = require('./watchdog');
+const { setUpTable, startWatchdog, stopWatchdog, reportCallsNow } = require('./watchdog');
 const { flushNow } = require('./accesslog');
 const logFormat = require('./log-format');
 const { installCapture } = require('./capture');
@@ -106,6 +106,7 @@ async function runWorker() {
   // JSON log format: what the function writes becomes records (in call isolation it runs in the
   // executors, which capture their own).
   if (logFormat.isJson() && settings.isolation !== 'call') installCapture(currentCall);
+  setUpTable({ logFormat: settings.logFormat });
   const file = process.env.KUBELESS_RUNTIME_FILE;
   const shownAs = process.env.KUBELESS_RUNTIME_SHOWN_AS || file;
   delete process.env.KUBELESS_RUNTIME_FILE;
