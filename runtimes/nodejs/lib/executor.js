@@ -65,8 +65,10 @@ function runExecutor() {
   if (calls !== null) {
     installCapture(() => calls.getStore());
     // Node's own report of an uncaught error is plain text on stderr: the record instead, then
-    // the same end (exit code 1: the front answers the call 500 as its executor died).
+    // the same end (exit code 1: the front answers the call 500 as its executor died). Not when
+    // the function listens for uncaught errors itself: then Node would not end the process.
     process.on('uncaughtException', (err, origin) => {
+      if (process.listenerCount('uncaughtException') > 1) return;
       const call = calls.getStore() ?? null;
       const what = call !== null ? `event-id=${call.eventId}` : origin === 'unhandledRejection' ? 'unhandled promise rejection' : 'uncaught exception';
       logFormat.message(`error: ${what}: ${describeThrown(err)}`, 'ERROR', call);
