@@ -91,11 +91,10 @@ async function load(settings, file, shownAs) {
  * supervisor hands to the workers that replace it (KUBELESS_RUNTIME_STARTUP); the first computes
  * it from the supervisor's start (KUBELESS_RUNTIME_STARTED, Unix ms) and reports it.
  */
-function startupSeconds() {
-  const known = process.env.KUBELESS_RUNTIME_STARTUP;
+function startupSeconds({ known, started }) {
   if (known) return Number(known);
-  const started = Number(process.env.KUBELESS_RUNTIME_STARTED);
-  const seconds = Number.isFinite(started) ? Math.max(0, (Date.now() - started) / 1000) : process.uptime();
+  const since = Number(started);
+  const seconds = started && Number.isFinite(since) ? Math.max(0, (Date.now() - since) / 1000) : process.uptime();
   send({ type: 'startup', seconds });
   return seconds;
 }
@@ -109,8 +108,11 @@ async function runWorker() {
   setUpTable({ logFormat: settings.logFormat });
   const file = process.env.KUBELESS_RUNTIME_FILE;
   const shownAs = process.env.KUBELESS_RUNTIME_SHOWN_AS || file;
+  const startup = { known: process.env.KUBELESS_RUNTIME_STARTUP, started: process.env.KUBELESS_RUNTIME_STARTED };
   delete process.env.KUBELESS_RUNTIME_FILE;
   delete process.env.KUBELESS_RUNTIME_SHOWN_AS;
+  delete process.env.KUBELESS_RUNTIME_STARTUP;
+  delete process.env.KUBELESS_RUNTIME_STARTED;
 
   let app = null;
   let leave = null;
@@ -187,7 +189,7 @@ async function runWorker() {
 
   const timeoutResponse = rawAnswer(408, TIMEOUT_BODY, settings.cors.mode === 'any' ? ['Access-Control-Allow-Origin: *'] : []);
   server.listen(settings.port, settings.host, () => {
-    app.metrics.setStartup(startupSeconds());
+    app.metrics.setStartup(startupSeconds(startup));
     if (executors !== null) return; // no function code runs here: nothing for a watchdog to watch
     startWatchdog({
       timeoutMs: app.timeoutMs,
