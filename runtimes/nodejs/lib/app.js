@@ -179,9 +179,12 @@ function createApp(settings, makeInvoker, {
     failWith(call, describeError(err));
   }
 
-  /** The function starts now (at once in worker isolation; when an executor takes it in call). */
-  function began(call) {
-    metrics.queued((clock.now() - call.deadline + timeoutMs) / 1000);
+  /**
+   * The function starts now, or at `at` (clock.now() ms): at once in worker isolation, when an
+   * executor takes the call in call isolation.
+   */
+  function began(call, at = clock.now()) {
+    metrics.queued((at - call.deadline + timeoutMs) / 1000);
   }
 
   function lost(call, reason) {

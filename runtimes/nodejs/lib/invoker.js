@@ -4,7 +4,8 @@
 // An invoker is `{invoke(call, event, context), cancel(call), current()}`:
 // - `invoke` runs the function for `call` (an inflight.Call: req, res, eventId, deadline, …) and
 //   settles its outcome exactly once through the `outcome` it was made with, after
-//     outcome.began(call)            the function starts now (the end of its queue time)
+//     outcome.began(call[, at])      the function starts now (or at `at`, clock.now() ms): the end
+//                                    of its queue time
 //   one of:
 //     outcome.returned(call, value)  the function's result (a value, or what its Promise resolved to)
 //     outcome.threw(call, error)     it threw or rejected
@@ -67,7 +68,7 @@ function createInvoker(handler, outcome) {
   }
 
   function invoke(call, event, context) {
-    outcome.began(call);
+    outcome.began(call, call.started);
     watchdog.enterCall(call, watchdogFd(call.res));
     let result;
     try {
