@@ -25,13 +25,16 @@ function main() {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  // From here on every message follows FUNC_LOG_FORMAT (a settings error above stays a plain line).
+  const logFormat = require('./lib/log-format');
+  logFormat.configure(settings.logFormat);
   let source;
   try {
     source = locateSource(settings);
   } catch (err) {
     if (!(err instanceof LoadError)) throw err;
     const shownAs = settings.fromFile ?? `${settings.funcDir}/${settings.moduleName}.js`;
-    process.stderr.write(`error: cannot load handler ${settings.handlerName} from ${shownAs}: ${err.message}\n`);
+    logFormat.message(`error: cannot load handler ${settings.handlerName} from ${shownAs}: ${err.message}`);
     process.exit(1);
   }
   require('./lib/supervisor').runSupervisor({ settings, source });

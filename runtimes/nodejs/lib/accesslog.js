@@ -1,7 +1,11 @@
 'use strict';
-// The Apache combined access log on stdout (CONTRACT §7), as Kubeless's morgan wrote it. Lines are
-// gathered and written every FLUSH_MS (or at once past FLUSH_BYTES): a write per request would
-// cost a system call each, as stdout to a pipe or file is synchronous in Node.
+// The access log on stdout (CONTRACT §7): the Apache combined format, as Kubeless's morgan wrote
+// it, or (FUNC_LOG_FORMAT=json) a `kubeless.access` record per request whose body is that line,
+// with OpenTelemetry's HTTP attributes (shared decisions §2). Lines are gathered and written every
+// FLUSH_MS (or at once past BUFFER_BYTES): a write per request would cost a system call each, as
+// stdout to a pipe or file is synchronous in Node. A write holds whole lines only.
+
+const { record, out, SCOPE_ACCESS } = require('./log-format');
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f]/;
@@ -43,7 +47,7 @@ function flush() {
   const full = buffer.subarray(0, used);
   buffer = Buffer.allocUnsafe(BUFFER_BYTES); // the stream may still hold the old one
   used = 0;
-  process.stdout.write(full);
+  out(full);
 }
 
 /** Writes what is gathered now; for exit paths. */
@@ -61,15 +65,16 @@ function flushNow() {
  * Node hands request lines and headers over as latin1 strings (one char per byte): written back
  * as latin1, the log shows the bytes the client sent.
  */
-function append(line) {
-  if (used + line.length > BUFFER_BYTES) {
+function append(line, encoding = 'latin1') {
+  const length = encoding === 'latin1' ? line.length : Buffer.byteLength(line, encoding);
+  if (used + length > BUFFER_BYTES) {
     flush();
-    if (line.length > BUFFER_BYTES) {
-      process.stdout.write(Buffer.from(line, 'latin1'));
+    if (length > BUFFER_BYTES) {
+      out(Buffer.from(line, encoding));
       return;
     }
   }
-  used += buffer.write(line, used, 'latin1');
+  used += buffer.write(line, used, encoding);
   if (!scheduled) {
     scheduled = true;
     setTimeout(flush, FLUSH_MS);
@@ -103,8 +108,60 @@ function logRequest(req, res, bytes, whenMs = Date.now()) {
  * One line for a request this process's main thread cannot log itself (the watchdog thread's
  * 408 while the event loop is blocked): written by the caller, straight to fd 1.
  */
-function formatLine(remote, whenMs, method, url, httpVersion, status, size, agent) {
-  return `${remote || '-'} - - ${timestamp(whenMs)} "${method} ${escape(url)} HTTP/${httpVersion}" ${status} ${size} "-" "${agent ? escape(agent) : '-'}"\n`;
+function formatLine(remote, whenMs, method, url, httpVersion, status, size, agent, referer) {
+  return `${remote || '-'} - - ${timestamp(whenMs)} "${method} ${escape(url)} HTTP/${httpVersion}" ${status} ${size} "${referer === undefined ? '-' : escape(referer)}" "${agent === undefined ? '-' : escape(agent)}"\n`;
 }
 
-module.exports = { logRequest, flushNow, formatLine };
+/** Text Node hands over as latin1 (one char per byte), read as the UTF-8 the client most likely sent. */
+function fromLatin1(text) {
+  return /[\x80-\xff]/.test(text) ? Buffer.from(text, 'latin1').toString('utf8') : text;
+}
+
+function severityOf(status) {
+  if (status >= 500) return 'ERROR';
+  return status >= 400 ? 'WARN' : 'INFO';
+}
+
+/**
+ * The JSON record of one answered request (as `formatLine`'s arguments, `call` the call it
+ * answered, or null for a request the function never saw): its body is the Apache line.
+ */
+function accessRecord(remote, whenMs, method, url, httpVersion, status, size, referer, agent, call) {
+  const line = formatLine(remote, whenMs, method, url, httpVersion, status, size, agent, referer);
+  const at = url.indexOf('?');
+  const bodySize = Number(size);
+  return record(severityOf(status), fromLatin1(line.slice(0, -1)), SCOPE_ACCESS, call, {
+    'http.request.method': method,
+    'url.path': fromLatin1(at === -1 ? url : url.slice(0, at)),
+    'url.query': at === -1 || at === url.length - 1 ? undefined : fromLatin1(url.slice(at + 1)),
+    'http.response.status_code': status,
+    'http.response.body.size': bodySize > 0 ? bodySize : undefined,
+    'user_agent.original': agent === undefined ? undefined : fromLatin1(agent),
+    'client.address': remote || undefined,
+    'network.protocol.version': httpVersion,
+  });
+}
+
+/** `logRequest` for FUNC_LOG_FORMAT=json; `call` (optional) gives the record its ids. */
+function logRecord(req, res, bytes, whenMs = Date.now(), call = null) {
+  let size = bytes;
+  if (size === undefined) {
+    const header = res.getHeader('content-length');
+    size = header === undefined ? '-' : header;
+  } else if (size === 0) {
+    size = '-';
+  }
+  const headers = req.headers;
+  append(accessRecord(req.socket.remoteAddress, whenMs, req.method, req.url, req.httpVersion, res.statusCode, size,
+    headers.referer, headers['user-agent'], call?.trace ? call : null), 'utf8');
+}
+
+/**
+ * The access logger of a log format: `(req, res, bytes, whenMs, call)` (`call`: the call this
+ * answered, for the JSON record's ids; the Apache line has no use for it).
+ */
+function accessLogger(format) {
+  return format === 'json' ? logRecord : logRequest;
+}
+
+module.exports = { logRequest, accessLogger, accessRecord, flushNow, formatLine };

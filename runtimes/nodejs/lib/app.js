@@ -1,25 +1,30 @@
 'use strict';
-// What a worker serves: /healthz, /metrics, CORS, and every other request to the function
-// (CONTRACT §2–7), from the request's arrival to its answer. The function itself is run by the
-// invoker (invoker.js); this module reads the body, builds the event, and settles each call:
-// its answer, its metrics, its access-log line, its deadline.
+// What a worker serves: the runtime's endpoints (probes.js), CORS (cors.js), and every other
+// request to the function (CONTRACT §2–7), from the request's arrival to its answer. The function
+// itself is run by the invoker (invoker.js); this module admits the request (the in-flight limit),
+// reads the body, builds the event, and settles each call: its answer, its metrics, its
+// access-log record, its deadline.
 
 const { pipeline } = require('node:stream');
 const clock = require('./clock');
 const { Call, InFlight } = require('./inflight');
 const { createMetrics } = require('./metrics');
 const watchdog = require('./watchdog');
-const { logRequest } = require('./accesslog');
+const { accessLogger } = require('./accesslog');
 const { MalformedBody, isMultipart, decodeData, buildEvent, contextFactory } = require('./event');
 const {
-  TEXT, EMPTY, TIMEOUT_BODY, internalErrorBody, shutdownBody, Unsendable,
+  EMPTY, TIMEOUT_BODY, internalErrorBody, shutdownBody, Unsendable,
   sendError, sendBody, convert, streamType, rawAnswer,
 } = require('./responses');
+const { createCors } = require('./cors');
+const { createProbes } = require('./probes');
+const { createReadiness } = require('./readiness');
+const { callTrace } = require('./trace-context');
+const { endCall } = require('./capture');
+const { message } = require('./log-format');
 
 const LINGER_MS = 2000;
-
-const PREFLIGHT_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
-const ANY_ORIGIN = Object.freeze(['Access-Control-Allow-Origin', '*']);
+const RETRY_AFTER = Object.freeze(['Retry-After', '1']);
 
 /** What a function may still call on a response the runtime already answered: all no-ops. */
 const ABANDONED = {
@@ -34,10 +39,6 @@ const ABANDONED = {
   writeEarlyHints() {},
   addTrailers() {},
 };
-
-function isProbePath(url, probe) {
-  return url === probe || (url.startsWith(probe) && url.charCodeAt(probe.length) === 63 /* ? */);
-}
 
 function safeString(value) {
   try {
@@ -67,28 +68,34 @@ function describeError(err) {
  * The app of one worker. `makeInvoker(outcome)` returns the invoker that runs the function
  * (invoker.js describes the interface). Options: `exchangeMetrics(snapshot)` (metrics.js),
  * `onFirstCall()` called once, when the first call has been answered, `metricsChanged()` after
- * every call's end. Returns `{onRequest, metrics, inFlight, latestDeadline, failCurrent,
- * endRemaining, timeoutMs}`.
+ * every call's end, `canRun()` whether a call can run now (readiness.js). Returns `{onRequest,
+ * atLimit, metrics, inFlight, latestDeadline, failCurrent, endRemaining, timeoutMs}`.
  */
-function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () => {}, metricsChanged = () => {} } = {}) {
+function createApp(settings, makeInvoker, {
+  exchangeMetrics, onFirstCall = () => {}, metricsChanged = () => {}, canRun = () => true,
+} = {}) {
   const timeoutMs = settings.timeout * 1000;
   const limit = settings.bodyLimit;
   const tooLargeBody = `Request body too large: the limit is ${limit} bytes`;
-  const corsMode = settings.cors.mode;
-  const corsOrigins = settings.cors.origins;
   const accessLog = settings.accessLog;
+  const logRequest = accessLogger(settings.logFormat);
   const maxHeaderSize = settings.maxHeaderSize;
   const tooLargeHead = `Request Header Fields Too Large: the limit is ${maxHeaderSize} bytes`;
+  const maxInflight = settings.maxInflight;
+  const limited = maxInflight !== 0;
+  const busyBody = `Too Many Requests: the runtime is at its limit of ${maxInflight} calls in flight (FUNC_MAX_INFLIGHT)`;
   const newContext = contextFactory(settings);
   const inFlight = new InFlight(expire);
   let running = 0; // calls of the function not yet ended (inFlight also holds bodies being read)
   const metrics = createMetrics(() => running, exchangeMetrics);
+  const cors = createCors(settings, logRequest);
+  const probe = createProbes({ metrics, readiness: createReadiness({ canRun, inFlight: () => inFlight.size, maxInflight }) });
   let served = false;
-  const outcome = { returned, threw, claimed, lost };
+  const outcome = { began, returned, threw, claimed, lost };
   const invoker = makeInvoker(outcome);
 
   function log(call, res, bytes) {
-    if (accessLog) logRequest(call.req, res, bytes, call.arrivalWall);
+    if (accessLog) logRequest(call.req, res, bytes, call.arrivalWall, call);
   }
 
   // ---- settling a call ------------------------------------------------------------------------
@@ -98,6 +105,7 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
     if (call.done) return false;
     call.done = true;
     inFlight.remove(call);
+    if (call.output !== null) endCall(call); // (JSON log format: its partial output lines)
     if (call.started !== 0) {
       running -= 1;
       watchdog.untrack(call);
@@ -130,29 +138,34 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
    * uploading reads the answer instead of a connection reset.
    */
   function refuseBody(call, status, body) {
-    const { req, res } = call;
+    if (!settle(call, false)) return;
+    const bytes = refuse(call.req, call.res, status, body);
+    log(call, call.res, bytes < 0 ? undefined : bytes);
+  }
+
+  /**
+   * refuseBody's answer, for any request: `headers` ([name, value, …]) are added. Returns the
+   * body's size, or -1 when the connection was cut instead.
+   */
+  function refuse(req, res, status, body, headers = undefined) {
     stopReading(req);
     const socket = res.socket;
-    if (res.headersSent || socket === null || !socket.writable) {
-      answer(call, status, body, { close: true });
-      return;
-    }
-    if (!settle(call, false)) return;
+    if (res.headersSent || socket === null || !socket.writable) return sendError(res, status, body, { close: true, headers });
     const extra = [];
-    const cors = res.cors;
-    for (let i = 0; cors !== null && i < cors.length; i += 2) extra.push(`${cors[i]}: ${cors[i + 1]}`);
+    const more = res.cors === null ? headers : [...res.cors, ...(headers ?? [])];
+    for (let i = 0; more !== undefined && i < more.length; i += 2) extra.push(`${more[i]}: ${more[i + 1]}`);
     res.statusCode = status;
     socket.end(rawAnswer(status, body, extra));
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
     Object.assign(res, ABANDONED);
-    log(call, res, Buffer.byteLength(body));
+    return Buffer.byteLength(body);
   }
 
-  /** The call failed: stderr gets `error: event-id=ID: what`, the caller a 500. */
+  /** The call failed: stderr gets `error: event-id=ID: what` (or its record), the caller a 500. */
   function failWith(call, what) {
-    process.stderr.write(`error: event-id=${call.eventId}: ${what}\n`);
+    message(`error: event-id=${call.eventId}: ${what}`, 'ERROR', call);
     answer(call, 500, internalErrorBody(call.eventId), { failed: true });
     Object.assign(call.res, ABANDONED);
   }
@@ -160,10 +173,18 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
   function threw(call, err) {
     if (call.done) {
       // already answered (408): the late failure is only logged
-      process.stderr.write(`error: event-id=${call.eventId}: ${describeError(err)}\n`);
+      message(`error: event-id=${call.eventId}: ${describeError(err)}`, 'ERROR', call);
       return;
     }
     failWith(call, describeError(err));
+  }
+
+  /**
+   * The function starts now, or at `at` (clock.now() ms): at once in worker isolation, when an
+   * executor takes the call in call isolation.
+   */
+  function began(call, at = clock.now()) {
+    metrics.queued((at - call.deadline + timeoutMs) / 1000);
   }
 
   function lost(call, reason) {
@@ -262,6 +283,7 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
       }
       req.body = body;
     }
+    call.trace = callTrace(req.headers, req.rawHeaders);
     const event = buildEvent(call, data, contentType);
     const m = metrics.forMethod(req.method);
     call.metrics = m;
@@ -312,48 +334,21 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
     });
   }
 
-  function preflight(req, res) {
-    res.statusCode = 204;
-    res.setHeader('Access-Control-Allow-Methods', PREFLIGHT_METHODS);
-    const asked = req.headers['access-control-request-headers'];
-    if (asked !== undefined) res.setHeader('Access-Control-Allow-Headers', asked);
-    res.setHeader('Access-Control-Max-Age', '86400');
-    res.end();
-    if (accessLog) logRequest(req, res);
+  /** Whether a request to the function now would be answered 429 (FUNC_MAX_INFLIGHT). */
+  function atLimit() {
+    return limited && inFlight.size >= maxInflight;
   }
 
-  function probe(req, res, url) {
-    if (isProbePath(url, '/healthz')) {
-      res.writeHead(200, ['Content-Type', TEXT, 'Content-Length', '2']);
-      res.end('OK');
-      return true;
-    }
-    if (isProbePath(url, '/metrics')) {
-      metrics.text().then(([contentType, text]) => {
-        res.setHeader('Content-Type', contentType);
-        res.end(text);
-      }, (err) => {
-        process.stderr.write(`error: /metrics failed: ${err?.stack ?? err}\n`);
-        sendError(res, 500, 'Internal Server Error: metrics failed');
-      });
-      return true;
-    }
-    return false;
-  }
-
-  /** CORS (CONTRACT §2): the headers this response gets; true when it was a preflight, answered. */
-  function cors(req, res, headers) {
-    const origin = headers.origin;
-    if (corsMode === 'any') {
-      res.cors = ANY_ORIGIN;
-    } else if (origin !== undefined) {
-      res.cors = corsOrigins.has(origin) ? ['Vary', 'Origin', 'Access-Control-Allow-Origin', origin] : ['Vary', 'Origin'];
-    }
-    if (origin !== undefined && req.method === 'OPTIONS' && headers['access-control-request-method'] !== undefined) {
-      preflight(req, res);
-      return true;
-    }
-    return false;
+  /**
+   * 429 at the in-flight limit (shared decisions §1): at once, the function not called. A body
+   * is not read: the connection then closes, as after a 413.
+   */
+  function rejectBusy(req, res, headers) {
+    metrics.forMethod(req.method).rejected.inc();
+    const length = headers['content-length'];
+    const hasBody = (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
+    const bytes = hasBody ? refuse(req, res, 429, busyBody, RETRY_AFTER) : sendError(res, 429, busyBody, { headers: RETRY_AFTER });
+    if (accessLog) logRequest(req, res, bytes < 0 ? undefined : bytes);
   }
 
   function onRequest(req, res) {
@@ -365,8 +360,12 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
       sendError(res, 431, tooLargeHead, { close: true });
       return;
     }
-    if (corsMode !== 'off' && cors(req, res, headers)) return;
+    if (cors !== null && cors(req, res, headers)) return;
     if ((method === 'GET' || method === 'HEAD') && probe(req, res, req.url)) return;
+    if (limited && inFlight.size >= maxInflight) {
+      rejectBusy(req, res, headers);
+      return;
+    }
 
     const arrivalWall = Date.now();
     const call = new Call(req, res, arrivalWall, clock.now() + timeoutMs, arrivalWall + timeoutMs);
@@ -411,7 +410,7 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
         continue;
       }
       count += 1;
-      process.stderr.write(`error: event-id=${call.eventId}: the runtime shut down before the call ended\n`);
+      message(`error: event-id=${call.eventId}: the runtime shut down before the call ended`, 'ERROR', call);
       answer(call, 503, shutdownBody(call.eventId), { failed: true, close: true });
       Object.assign(call.res, ABANDONED);
       invoker.cancel(call);
@@ -419,7 +418,7 @@ function createApp(settings, makeInvoker, { exchangeMetrics, onFirstCall = () =>
     return count;
   }
 
-  return { onRequest, metrics, inFlight, latestDeadline, failCurrent, endRemaining, timeoutMs };
+  return { onRequest, atLimit, metrics, inFlight, latestDeadline, failCurrent, endRemaining, timeoutMs };
 }
 
 module.exports = { createApp };

@@ -8,6 +8,8 @@
 const { decodeChunk } = require('./executor-protocol');
 const { ExecutorPool } = require('./executor-pool');
 const { JSON_TYPE } = require('./responses');
+const { traceFields } = require('./trace-context');
+const { message } = require('./log-format');
 
 const kHandle = Symbol('executor call');
 
@@ -72,6 +74,7 @@ function createCallInvoker(pool, outcome, { bodyLimit }) {
     }
 
     started(handle) {
+      outcome.began(this.call);
       if (this.streamed) forwardBody(this.call.req, handle, bodyLimit, tooLarge);
     }
 
@@ -148,6 +151,7 @@ function createCallInvoker(pool, outcome, { bodyLimit }) {
       k: streamed ? 's' : 'b',
       b: streamed ? '' : req.body.toString('latin1'),
       d: call.deadlineWall / 1000,
+      t: traceFields(call.trace),
       ms: 0, // the time left, set when an executor takes the call
     };
     const sink = new Sink(call, streamed);
@@ -173,7 +177,8 @@ function createCallInvoker(pool, outcome, { bodyLimit }) {
  * Call mode in a worker: starts the executors (FUNC_EXECUTORS_MIN, at least one, which loads the
  * module) and resolves once one is ready. A module that cannot load ends this process with the
  * executor's exit code (the executor printed why); a start-up crash loop ends it with 1, after
- * telling the supervisor that this is final. Returns `{makeInvoker, draining}` for worker.js.
+ * telling the supervisor that this is final. Returns `{makeInvoker, draining, canRun}` for
+ * worker.js (`canRun()`: readiness.js).
  */
 async function startExecutors(settings, file, shownAs) {
   const pool = new ExecutorPool({
@@ -185,12 +190,13 @@ async function startExecutors(settings, file, shownAs) {
       timeout: settings.timeout,
       runtime: settings.runtime,
       memoryLimit: settings.memoryLimit,
+      logFormat: settings.logFormat,
     },
     min: settings.executorsMin,
     max: settings.concurrency,
     idleMs: settings.executorIdle * 1000,
     onFatal(line) {
-      process.stderr.write(`error: ${line}: giving up\n`);
+      message(`error: ${line}: giving up`);
       if (process.connected) process.send({ type: 'fatal' }, () => process.exit(1));
       else process.exit(1);
     },
@@ -204,6 +210,7 @@ async function startExecutors(settings, file, shownAs) {
   return {
     makeInvoker: (outcome) => createCallInvoker(pool, outcome, settings),
     draining: () => pool.signalAll('SIGTERM'),
+    canRun: () => pool.canRun(),
   };
 }
 

@@ -1,8 +1,10 @@
 'use strict';
-// The `event` and `context` a function is called with (CONTRACT §3, §4).
+// The `event` and `context` a function is called with (CONTRACT §3, §4; the trace keys: shared
+// decisions §2).
 
 const { randomUUID } = require('node:crypto');
 const { TIMEOUT_BODY } = require('./responses');
+const { isoTime } = require('./log-format');
 
 const JSON_CONTENT_TYPE = /^application\/(?:[^;\s/]+\+)?json\s*(?:;|$)/i;
 const MULTIPART = /^multipart\//i;
@@ -25,19 +27,6 @@ function decodeData(body, contentType) {
     }
   }
   return body.length === 0 ? '' : body.toString();
-}
-
-/** `2026-11-26T17:40:00.123Z` for the arrival millisecond; the date part is made once a second. */
-let isoSecond = -1;
-let isoPrefix = '';
-function isoTime(ms) {
-  const second = Math.floor(ms / 1000);
-  if (second !== isoSecond) {
-    isoSecond = second;
-    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
-  }
-  const millis = ms - second * 1000;
-  return `${isoPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }
 
 /** The event of `call` (its `eventId` is set here); `data` is already decoded. */
@@ -70,6 +59,13 @@ function contextFactory(settings) {
       this.runtime = runtime;
       this['memory-limit'] = memoryLimit;
       this.deadline = call.deadlineWall / 1000;
+      const trace = call.trace;
+      this['trace-id'] = trace.traceId;
+      this['span-id'] = trace.spanId;
+      this['parent-span-id'] = trace.parentId;
+      this['trace-flags'] = trace.flags;
+      this.traceparent = trace.traceparent;
+      this.tracestate = trace.tracestate;
       this.#call = call;
     }
 

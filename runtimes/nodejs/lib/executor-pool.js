@@ -123,6 +123,17 @@ class ExecutorPool {
     return count;
   }
 
+  /**
+   * Whether a call can run now (readiness.js): an executor is ready for it or running one, or,
+   * once the runtime served a call or with FUNC_EXECUTORS_MIN=0, one can be started for it (not
+   * while start-up failures back off).
+   */
+  canRun() {
+    if (this.closing) return false;
+    for (const ex of this.executors) if (ex.state === 'idle' || ex.state === 'busy') return true;
+    return this.respawnTimer === null && (this.served || this.min === 0);
+  }
+
   get starting() {
     let count = 0;
     for (const ex of this.executors) if (ex.state === 'starting') count += 1;

@@ -5,49 +5,22 @@
 // throw in a timer, an endless loop, running out of memory) costs this one call.
 //
 // Started by executor-pool.js with child_process.fork; its settings come in KUBELESS_EXECUTOR
-// (JSON: file, shownAs, handlerName, functionName, timeout, runtime, memoryLimit). NODE_PATH
-// comes in the environment, as for the worker (loader.js).
+// (JSON: file, shownAs, handlerName, functionName, timeout, runtime, memoryLimit, logFormat).
+// NODE_PATH comes in the environment, as for the worker (loader.js). With the JSON log format the
+// calls run in an AsyncLocalStorage, so that what the function writes (capture.js) and an error
+// that ends this process are logged with the ids of the call they belong to.
 
-const { EventEmitter } = require('node:events');
+const { AsyncLocalStorage } = require('node:async_hooks');
 const { pipeline } = require('node:stream');
-const { Request } = require('./express');
+const { makeRequest } = require('./executor-request');
 const { ExecutorResponse } = require('./executor-response');
 const { loadHandler } = require('./loader');
 const { decodeData } = require('./event');
 const { TIMEOUT_BODY, convert, streamType } = require('./responses');
 const P = require('./executor-protocol');
-
-/**
- * What `req.socket` is inside an executor: the client's address, as the front saw it. The real
- * socket stays in the front.
- */
-class RemoteSocket extends EventEmitter {
-  constructor(address) {
-    super();
-    [this.remoteAddress, this.remotePort, this.remoteFamily, this.localAddress, this.localPort] = address;
-    this.encrypted = false;
-    this.destroyed = false;
-    this.readable = false;
-    this.writable = false;
-  }
-
-  destroy() {
-    this.destroyed = true;
-    return this;
-  }
-
-  setTimeout() {
-    return this;
-  }
-
-  setNoDelay() {
-    return this;
-  }
-
-  setKeepAlive() {
-    return this;
-  }
-}
+const { traceFrom } = require('./trace-context');
+const logFormat = require('./log-format');
+const { installCapture, endCall } = require('./capture');
 
 function send(message) {
   if (process.connected) process.send(message);
@@ -69,6 +42,8 @@ class Call {
   constructor(id, spec) {
     this.id = id;
     this.eventId = spec.e[0];
+    this.trace = traceFrom(spec.t);
+    this.output = null; // JSON log format: its partial output lines (capture.js)
     this.deadline = performance.now() + spec.ms; // local clock: the remaining time as sent
     this.deadlineUnix = spec.d;
     this.done = false; // its last message (RESULT, END, ERROR, FREE) is sent
@@ -85,6 +60,21 @@ function runExecutor() {
   delete process.env.KUBELESS_EXECUTOR;
   let handler = null;
   let current = null;
+  logFormat.configure(settings.logFormat);
+  const calls = logFormat.isJson() ? new AsyncLocalStorage() : null;
+  if (calls !== null) {
+    installCapture(() => calls.getStore());
+    // Node's own report of an uncaught error is plain text on stderr: the record instead, then
+    // the same end (exit code 1: the front answers the call 500 as its executor died). Not when
+    // the function listens for uncaught errors itself: then Node would not end the process.
+    process.on('uncaughtException', (err, origin) => {
+      if (process.listenerCount('uncaughtException') > 1) return;
+      const call = calls.getStore() ?? null;
+      const what = call !== null ? `event-id=${call.eventId}` : origin === 'unhandledRejection' ? 'unhandled promise rejection' : 'uncaught exception';
+      logFormat.message(`error: ${what}: ${describeThrown(err)}`, 'ERROR', call);
+      process.exit(1);
+    });
+  }
 
   // Terminal signals reach the whole process group: the front decides when executors end.
   process.on('SIGINT', () => {});
@@ -102,6 +92,13 @@ function runExecutor() {
       this.runtime = settings.runtime;
       this['memory-limit'] = settings.memoryLimit;
       this.deadline = call.deadlineUnix;
+      const trace = call.trace;
+      this['trace-id'] = trace.traceId;
+      this['span-id'] = trace.spanId;
+      this['parent-span-id'] = trace.parentId;
+      this['trace-flags'] = trace.flags;
+      this.traceparent = trace.traceparent;
+      this.tracestate = trace.tracestate;
       this.#call = call;
     }
 
@@ -134,31 +131,7 @@ function runExecutor() {
     call.done = true;
     if (call.timer !== null) clearTimeout(call.timer);
     if (current === call) current = null;
-  }
-
-  function makeRequest(spec) {
-    const req = new Request(new RemoteSocket(spec.a));
-    req.method = spec.m;
-    req.url = spec.u;
-    req.httpVersion = spec.v;
-    const dot = spec.v.indexOf('.');
-    req.httpVersionMajor = Number(spec.v.slice(0, dot));
-    req.httpVersionMinor = Number(spec.v.slice(dot + 1));
-    req.headers = spec.h;
-    const raw = [];
-    for (const name of Object.keys(spec.h)) {
-      const value = spec.h[name];
-      if (Array.isArray(value)) for (const item of value) raw.push(name, item);
-      else raw.push(name, value);
-    }
-    req.rawHeaders = raw;
-    if (spec.k !== 's') {
-      // The front read the body: the stream is over, as in worker mode.
-      req.body = Buffer.from(spec.b, 'latin1');
-      req.complete = true;
-      req.push(null);
-    }
-    return req;
+    if (call.output !== null) endCall(call);
   }
 
   function runCall(id, spec) {
@@ -182,7 +155,7 @@ function runExecutor() {
     };
     let result;
     try {
-      result = handler(event, new Context(call));
+      result = calls === null ? handler(event, new Context(call)) : calls.run(call, handler, event, new Context(call));
     } catch (err) {
       failed(call, err);
       return;
@@ -240,7 +213,7 @@ function runExecutor() {
     const text = describeThrown(err);
     if (call.done || call.aborted) {
       // Answered (or given up) already: only logged, as in worker mode.
-      process.stderr.write(`error: event-id=${call.eventId}: ${text}\n`);
+      logFormat.message(`error: event-id=${call.eventId}: ${text}`, 'ERROR', call);
       if (!call.done) {
         send([P.FREE, call.id]);
         finish(call);
@@ -302,9 +275,9 @@ function runExecutor() {
 async function load(settings) {
   const prefix = `error: cannot load handler ${settings.handlerName} from ${settings.shownAs}: `;
   const onExit = (code) => {
-    process.stderr.write(`${prefix}the module ${code === 13 || code === 0
+    logFormat.message(`${prefix}the module ${code === 13 || code === 0
       ? 'ended the process while loading (process.exit(), or a top-level await that never settles)'
-      : `exited with code ${code} while loading`}\n`);
+      : `exited with code ${code} while loading`}`);
     process.exitCode = 1;
   };
   process.on('exit', onExit);
@@ -313,9 +286,9 @@ async function load(settings) {
     return await loadHandler(settings.file, settings.functionName);
   } catch (err) {
     process.off('exit', onExit);
-    let text = `${prefix}${err?.message ?? err}\n`;
-    if (err?.showStack && err.cause) text += `${err.cause?.stack ?? err.cause}\n`;
-    process.stderr.write(text);
+    let text = `${prefix}${err?.message ?? err}`;
+    if (err?.showStack && err.cause) text += `\n${err.cause?.stack ?? err.cause}`;
+    logFormat.message(text);
     return process.exit(1);
   } finally {
     process.off('exit', onExit);

@@ -16,6 +16,8 @@ class Call {
     this.started = 0; // clock.now() when the function was called, 0 before
     this.done = false;
     this.eventId = '';
+    this.trace = null; // its trace-context.Trace, from the function's start
+    this.output = null; // JSON log format: its partial output lines (capture.js)
     this.metrics = null;
     this.abort = null; // the AbortController, made when the function reads context.signal
     this.slot = -1; // its entry in the watchdog's table of calls in flight

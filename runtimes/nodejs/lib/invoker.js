@@ -3,7 +3,10 @@
 //
 // An invoker is `{invoke(call, event, context), cancel(call), current()}`:
 // - `invoke` runs the function for `call` (an inflight.Call: req, res, eventId, deadline, …) and
-//   settles its outcome exactly once through the `outcome` it was made with:
+//   settles its outcome exactly once through the `outcome` it was made with, after
+//     outcome.began(call[, at])      the function starts now (or at `at`, clock.now() ms): the end
+//                                    of its queue time
+//   one of:
 //     outcome.returned(call, value)  the function's result (a value, or what its Promise resolved to)
 //     outcome.threw(call, error)     it threw or rejected
 //     outcome.claimed(call)          the watchdog answered 408 first (synchronous part too long)
@@ -15,7 +18,8 @@
 //   undefined.
 // This module is the in-process invoker (FUNC_ISOLATION=worker): the function runs on this event
 // loop; the watchdog watches its synchronous part; AsyncLocalStorage ties the function's own
-// callbacks (timers, promises) to its call, so an error thrown in them answers that call.
+// callbacks (timers, promises) to its call, so an error thrown in them answers that call, and
+// what they write is logged with its ids (capture.js, JSON log format).
 
 const { AsyncLocalStorage } = require('node:async_hooks');
 const watchdog = require('./watchdog');
@@ -40,9 +44,16 @@ function isThenable(value) {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
 }
 
+// The call whose code runs, across awaits and callbacks: one store per process.
+const calls = new AsyncLocalStorage();
+
+/** The call whose code is running now (the function's, in this process), or undefined. */
+function currentCall() {
+  return calls.getStore();
+}
+
 /** The in-process invoker of `handler`. */
 function createInvoker(handler, outcome) {
-  const calls = new AsyncLocalStorage();
 
   function settleResult(call, result) {
     if (!isThenable(result)) {
@@ -57,6 +68,7 @@ function createInvoker(handler, outcome) {
   }
 
   function invoke(call, event, context) {
+    outcome.began(call, call.started);
     watchdog.enterCall(call, watchdogFd(call.res));
     let result;
     try {
@@ -73,8 +85,8 @@ function createInvoker(handler, outcome) {
   return {
     invoke,
     cancel() {}, // work on this event loop cannot be stopped from outside: context.signal tells it
-    current: () => calls.getStore(),
+    current: currentCall,
   };
 }
 
-module.exports = { createInvoker };
+module.exports = { createInvoker, currentCall };

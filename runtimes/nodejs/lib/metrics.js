@@ -14,6 +14,7 @@
 // measured at 0.1–0.3 µs each).
 
 const client = require('prom-client');
+const { message } = require('./log-format');
 
 // prometheus_client's (Python) default buckets: both runtimes expose the same series.
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -27,6 +28,8 @@ function defineFunctionMetrics(registers) {
     failures: new client.Counter({ name: 'function_failures_total', help: 'Number of calls that threw, rejected, timed out or were lost', labelNames, registers }),
     timeouts: new client.Counter({ name: 'function_timeouts_total', help: 'Number of calls that timed out', labelNames, registers }),
     duration: new client.Histogram({ name: 'function_duration_seconds', help: 'Time from the call of the function to its end', labelNames, buckets: BUCKETS, registers }),
+    rejected: new client.Counter({ name: 'function_calls_rejected_total', help: 'Requests answered 429 at the in-flight limit (FUNC_MAX_INFLIGHT)', labelNames, registers }),
+    queue: new client.Histogram({ name: 'function_queue_seconds', help: 'Time from a request\'s arrival to the start of its call of the function', buckets: BUCKETS, registers }),
   };
 }
 
@@ -44,6 +47,13 @@ function createMetrics(running, exchange = async () => []) {
     name: IN_FLIGHT, help: 'Calls of the function running now', registers: [defaults],
     collect() { this.set(running()); },
   });
+  // Set once per runtime (the supervisor hands a replacement worker the same value): per worker,
+  // so not summed with the others' snapshots.
+  let startupSeconds = null;
+  const startup = new client.Gauge({
+    name: 'function_startup_seconds', help: 'Seconds from the runtime process\'s start to ready (listening and able to take a call)', registers: [defaults],
+    collect() { if (startupSeconds !== null) this.set(startupSeconds); },
+  });
   const methods = new Map();
 
   /** The label-bound children of one HTTP method (Node's parser bounds the set of methods). */
@@ -55,6 +65,7 @@ function createMetrics(running, exchange = async () => []) {
         failures: m.failures.labels(method),
         timeouts: m.timeouts.labels(method),
         duration: m.duration.labels(method),
+        rejected: m.rejected.labels(method),
       };
       methods.set(method, children);
     }
@@ -73,7 +84,7 @@ function createMetrics(running, exchange = async () => []) {
     try {
       others = await exchange(own);
     } catch (err) {
-      process.stderr.write(`warning: metrics of other workers unavailable: ${err?.message ?? err}\n`);
+      message(`warning: metrics of other workers unavailable: ${err?.message ?? err}`, 'WARN');
     }
     const merged = others.length === 0 ? functionRegistry : client.AggregatorRegistry.aggregate([own, ...others]);
     const all = client.Registry.merge([merged, defaults]);
@@ -81,7 +92,19 @@ function createMetrics(running, exchange = async () => []) {
   }
 
   void inFlight;
-  return { forMethod, snapshot, text };
+  void startup;
+  return {
+    forMethod,
+    snapshot,
+    text,
+    /** The time from a request's arrival to its function's start, in seconds. */
+    queued(seconds) {
+      m.queue.observe(seconds);
+    },
+    setStartup(seconds) {
+      startupSeconds ??= seconds;
+    },
+  };
 }
 
 module.exports = { createMetrics };

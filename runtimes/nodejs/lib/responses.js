@@ -96,10 +96,10 @@ function rawAnswer(status, body, extra = []) {
 
 /**
  * Answers with a runtime-made body: whatever the function set (status, message, headers but
- * CORS) is dropped. A response whose head is already out can only be cut. Returns the body's
- * size in bytes, or -1 when the connection was cut instead.
+ * CORS) is dropped; `headers` ([name, value, …]) are added. A response whose head is already out
+ * can only be cut. Returns the body's size in bytes, or -1 when the connection was cut instead.
  */
-function sendError(res, status, body, { close = false } = {}) {
+function sendError(res, status, body, { close = false, headers = undefined } = {}) {
   if (res.headersSent) {
     res.destroy();
     return -1;
@@ -113,6 +113,7 @@ function sendError(res, status, body, { close = false } = {}) {
     res.statusMessage = http.STATUS_CODES[status];
     res.setHeader('Content-Type', TEXT);
     if (close) res.setHeader('Connection', 'close');
+    for (let i = 0; headers !== undefined && i < headers.length; i += 2) res.setHeader(headers[i], headers[i + 1]);
     res.end(body);
     return Buffer.byteLength(body);
   } catch {

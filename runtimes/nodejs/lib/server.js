@@ -5,7 +5,7 @@
 const http = require('node:http');
 const { Request } = require('./express');
 const { FunctionResponse, rawAnswer, startDraining } = require('./responses');
-const { logRequest } = require('./accesslog');
+const { accessLogger } = require('./accesslog');
 
 /** The answer to a request the parser refused, by llhttp's error code. */
 function parserAnswer(err, settings) {
@@ -25,7 +25,7 @@ function parserAnswer(err, settings) {
  * The access-log line of a request the parser refused, when its request line arrived (the
  * parser hands over the bytes it read as `rawPacket`).
  */
-function logRefused(socket, rawPacket, status, bytes) {
+function logRefused(logRequest, socket, rawPacket, status, bytes) {
   if (!Buffer.isBuffer(rawPacket)) return;
   const end = rawPacket.indexOf('\r\n');
   const line = rawPacket.toString('latin1', 0, end === -1 ? Math.min(rawPacket.length, 8192) : end);
@@ -41,6 +41,7 @@ function logRefused(socket, rawPacket, status, bytes) {
  * when the calls in flight have ended or `graceMs` has passed.
  */
 function createServer(settings, app) {
+  const logRequest = accessLogger(settings.logFormat);
   const server = http.createServer({
     IncomingMessage: Request,
     ServerResponse: FunctionResponse,
@@ -52,10 +53,11 @@ function createServer(settings, app) {
     connectionsCheckingInterval: Math.min(1000, settings.headerTimeout * 250),
   }, app.onRequest);
 
-  // `Expect: 100-continue` with a Content-Length over the limit: refused before the upload (no
-  // 100 Continue; the app answers 413 from the Content-Length alone).
+  // `Expect: 100-continue` with a Content-Length over the limit, or at the in-flight limit:
+  // refused before the upload (no 100 Continue; the app answers 413 from the Content-Length
+  // alone, or 429).
   server.on('checkContinue', (req, res) => {
-    if (!(Number(req.headers['content-length']) > settings.bodyLimit)) res.writeContinue();
+    if (!(Number(req.headers['content-length']) > settings.bodyLimit) && !app.atLimit()) res.writeContinue();
     app.onRequest(req, res);
   });
 
@@ -75,7 +77,7 @@ function createServer(settings, app) {
     }
     const [status, body] = parserAnswer(err, settings);
     socket.end(rawAnswer(status, body));
-    if (settings.accessLog) logRefused(socket, err.rawPacket, status, Buffer.byteLength(body));
+    if (settings.accessLog) logRefused(logRequest, socket, err.rawPacket, status, Buffer.byteLength(body));
   });
 
   function drain(graceMs) {

@@ -5,6 +5,7 @@
 const { parseArgs } = require('node:util');
 
 const USAGE = `usage: node runtimes/nodejs --from-file PATH --handler MODULE.FUNCTION [--port N] [--host H] [--timeout S] [--isolation MODE]
+                      [--max-inflight N] [--log-format FORMAT]
 
 Serves MODULE.FUNCTION over HTTP (Kubeless runtime contract).
 Without --from-file the function is $KUBELESS_FUNC_DIR/$MOD_NAME.{js,mjs,cjs} (container mode),
@@ -17,6 +18,10 @@ with MOD_NAME and FUNC_HANDLER from the environment.
   --timeout S        seconds a call may run (FUNC_TIMEOUT, default 180, at most 86400)
   --isolation MODE   worker (default; auto means worker), or call: each call in an executor
                      process of its own (FUNC_ISOLATION)
+  --max-inflight N   requests to the function in flight at most; more are answered 429
+                     (FUNC_MAX_INFLIGHT, default 0: no limit)
+  --log-format F     apache (default): access log and function output as they are;
+                     json: one JSON record per line on stdout (FUNC_LOG_FORMAT)
   -h, --help         print this help
 
 Other settings come from the environment: FUNC_RUNTIME, FUNC_MEMORY_LIMIT, FUNC_MEMFILE_MAX,
@@ -24,8 +29,9 @@ REQ_MB_LIMIT, FUNC_GRACE_PERIOD, FUNC_CORS_ORIGINS, FUNC_ACCESS_LOG, FUNC_MAX_HE
 FUNC_HEADER_TIMEOUT, FUNC_CONCURRENCY, FUNC_EXECUTORS_MIN, FUNC_EXECUTOR_IDLE, KUBELESS_INSTALL_VOLUME.`;
 
 /** Options that take a value: a value starting with '-' (`--timeout -1`) is still their value. */
-const VALUE_FLAGS = new Set(['--from-file', '--handler', '--port', '--host', '--timeout', '--isolation']);
+const VALUE_FLAGS = new Set(['--from-file', '--handler', '--port', '--host', '--timeout', '--isolation', '--max-inflight', '--log-format']);
 const ISOLATION_MODES = ['auto', 'call', 'worker'];
+const LOG_FORMATS = ['apache', 'json'];
 
 /** A bad flag or setting: the runtime exits 2 with the message (CONTRACT §1.3). */
 class UsageError extends Error {}
@@ -68,6 +74,14 @@ function isolationMode(name, raw) {
   }
   // Node.js runs every function on one event loop: auto is worker (CONTRACT §1).
   return text === 'call' ? 'call' : 'worker';
+}
+
+function logFormat(name, raw) {
+  const text = String(raw).trim().toLowerCase();
+  if (!LOG_FORMATS.includes(text)) {
+    throw new UsageError(`${name} must be ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(String(raw))}`);
+  }
+  return text;
 }
 
 /** The environment's value, or `fallback` when the variable is unset or empty. */
@@ -119,6 +133,8 @@ function loadSettings(argv = process.argv.slice(2), env = process.env) {
         host: { type: 'string' },
         timeout: { type: 'string' },
         isolation: { type: 'string' },
+        'max-inflight': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -158,6 +174,8 @@ function loadSettings(argv = process.argv.slice(2), env = process.env) {
   const memoryLimit = env.FUNC_MEMORY_LIMIT;
   const isolation = parsed.isolation !== undefined ? isolationMode('--isolation', parsed.isolation)
     : isolationMode('FUNC_ISOLATION', envValue(env, 'FUNC_ISOLATION', 'worker'));
+  const maxInflightName = parsed['max-inflight'] !== undefined ? '--max-inflight' : 'FUNC_MAX_INFLIGHT';
+  const maxInflight = number(maxInflightName, parsed['max-inflight'] ?? envValue(env, 'FUNC_MAX_INFLIGHT', '0'), { integer: true, max: 1_000_000 });
   const concurrency = number('FUNC_CONCURRENCY', envValue(env, 'FUNC_CONCURRENCY', '40'), { min: 1, max: 1000, integer: true });
 
   return Object.freeze({
@@ -182,6 +200,9 @@ function loadSettings(argv = process.argv.slice(2), env = process.env) {
     executorIdle: number('FUNC_EXECUTOR_IDLE', envValue(env, 'FUNC_EXECUTOR_IDLE', '30'), { above: true, max: 86400 }),
     cors: parseCors(env.FUNC_CORS_ORIGINS),
     accessLog: parseSwitch('FUNC_ACCESS_LOG', env.FUNC_ACCESS_LOG, true),
+    maxInflight, // 0: no limit
+    logFormat: parsed['log-format'] !== undefined ? logFormat('--log-format', parsed['log-format'])
+      : logFormat('FUNC_LOG_FORMAT', envValue(env, 'FUNC_LOG_FORMAT', 'apache')),
     installVolume: env.KUBELESS_INSTALL_VOLUME || null,
   });
 }

@@ -12,6 +12,7 @@ const cluster = require('node:cluster');
 const { nodePath } = require('./loader');
 const { sumSnapshots, counterSnapshot } = require('./snapshots');
 const { parseEntry } = require('./watchdog-slots');
+const { message: logMessage } = require('./log-format');
 
 /** How long a replaced worker has to answer the drain request before it is taken as stuck. */
 const KILL_AFTER_MS = 500;
@@ -22,8 +23,8 @@ const MAX_STARTUP_FAILURES = 5;
 /** A second SIGTERM within this time of the first is the same stop, sent twice (CONTRACT §8). */
 const SAME_SIGNAL_MS = 1000;
 
-function note(text) {
-  process.stderr.write(`kubeless-runtime: ${text}\n`);
+function note(text, severity = 'INFO') {
+  logMessage(`kubeless-runtime: ${text}`, severity);
 }
 
 function describeExit(code, signal) {
@@ -80,6 +81,8 @@ function runSupervisor({ settings, source }) {
     KUBELESS_RUNTIME_FILE: source.file,
     KUBELESS_RUNTIME_SHOWN_AS: source.shownAs,
     NODE_PATH: nodePath(settings.installVolume),
+    // function_startup_seconds (worker.js): this process's start, Unix ms
+    KUBELESS_RUNTIME_STARTED: String(Date.now() - process.uptime() * 1000),
   };
 
   let current = null;
@@ -125,6 +128,9 @@ function runSupervisor({ settings, source }) {
       case 'snapshot':
         latest.set(worker, message.snapshot);
         break;
+      case 'startup': // the first worker ready: replacements report the same startup time
+        workerEnv.KUBELESS_RUNTIME_STARTUP ??= String(message.seconds);
+        break;
       case 'served':
         served = true;
         startupFailures = 0;
@@ -162,7 +168,7 @@ function runSupervisor({ settings, source }) {
         countLostCall('function_timeouts_total', method);
         continue; // answered 408 by the watchdog, and logged then
       }
-      process.stderr.write(`error: event-id=${eventId}: the call was lost: its worker died (${how})\n`);
+      logMessage(`error: event-id=${eventId}: the call was lost: its worker died (${how})`, 'ERROR', parseEntry(entry));
     }
     worker.calls = [];
   }
@@ -221,12 +227,12 @@ function runSupervisor({ settings, source }) {
       // Before the first call served, a crash loop ends the runtime; after it, restarts back off.
       startupFailures += 1;
       if (!served && startupFailures >= MAX_STARTUP_FAILURES) {
-        process.stderr.write(`error: the function's workers keep failing at start: ${startupFailures} in a row died `
-          + `before the runtime served a call (last: ${describeExit(code, signal)})\n`);
+        logMessage(`error: the function's workers keep failing at start: ${startupFailures} in a row died `
+          + `before the runtime served a call (last: ${describeExit(code, signal)})`);
         finish(1);
         return;
       }
-      note(`worker ${worker.process.pid} ${describeExit(code, signal)} ${served ? 'before it listened' : 'before serving a call'}; starting another in ${backoff} ms`);
+      note(`worker ${worker.process.pid} ${describeExit(code, signal)} ${served ? 'before it listened' : 'before serving a call'}; starting another in ${backoff} ms`, 'WARN');
       const wait = backoff;
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       setTimeout(() => {
@@ -234,7 +240,7 @@ function runSupervisor({ settings, source }) {
       }, wait);
       return;
     }
-    note(`worker ${worker.process.pid} ended (${describeExit(code, signal)}); starting another`);
+    note(`worker ${worker.process.pid} ended (${describeExit(code, signal)}); starting another`, 'WARN');
     current = fork();
   }
 
@@ -270,7 +276,7 @@ function runSupervisor({ settings, source }) {
   }
 
   function endNow(name) {
-    note(`second ${name}: ending the drain now`);
+    note(`second ${name}: ending the drain now`, 'WARN');
     for (const worker of Object.values(cluster.workers)) worker.process.kill('SIGKILL');
     source.cleanup();
     process.exit(1);

@@ -6,9 +6,10 @@
 // bytes 16–39  Float64 DEADLINE, BEAT, LATEST
 // bytes 64–    the table of calls in flight: SLOTS entries of SLOT_BYTES, each an Int32 version
 //              (odd while being written), an Int32 length and up to TEXT_BYTES of UTF-8 text: the
-//              call's method, event id, client address, HTTP version, URL and User-Agent, one per
-//              line (the last ones cut when too long), so that the calls a dying worker takes with
-//              it can be named (supervisor.js) and the watchdog's 408 access-logged.
+//              call's method, event id, client address, HTTP version, trace ids (JSON log format:
+//              `TRACEID SPANID FLAGS`, else empty), URL and User-Agent, one per line (the last ones
+//              cut when too long), so that the calls a dying worker takes with it can be named
+//              (supervisor.js) and the watchdog's 408 access-logged.
 
 // Int32 slots
 const SEQ = 0; // sequence number of the call whose synchronous part runs now; 0 none, -1 claimed
@@ -66,10 +67,20 @@ function readEntry({ table, bytes }, slot) {
   return Atomics.load(table, at) === before ? text : null;
 }
 
-/** The fields of an entry's text: `{method, eventId, remote, httpVersion, url, agent}`. */
+/** A trace-context.Trace as an entry's trace field. */
+function traceText(trace) {
+  return `${trace.traceId} ${trace.spanId} ${trace.flags}`;
+}
+
+/**
+ * The fields of an entry's text: `{method, eventId, remote, httpVersion, trace, url, agent}`;
+ * `trace` is `{traceId, spanId, flags}` or null.
+ */
 function parseEntry(text) {
-  const [method, eventId, remote, httpVersion, url, agent] = text.split('\n');
-  return { method, eventId, remote, httpVersion, url, agent };
+  const [method, eventId, remote, httpVersion, traceField, url, agent] = text.split('\n');
+  const ids = traceField ? traceField.split(' ') : null;
+  const trace = ids !== null && ids.length === 3 ? { traceId: ids[0], spanId: ids[1], flags: ids[2] } : null;
+  return { method, eventId, remote, httpVersion, trace, url, agent };
 }
 
 /** Every entry's text: the calls in flight. */
@@ -83,5 +94,5 @@ function readTable(v) {
 }
 
 module.exports = {
-  BYTES, SLOTS, SEQ, FD, CHANGES, SLOT, DEADLINE, BEAT, LATEST, views, writeEntry, clearEntry, readEntry, readTable, parseEntry,
+  BYTES, SLOTS, SEQ, FD, CHANGES, SLOT, DEADLINE, BEAT, LATEST, views, writeEntry, clearEntry, readEntry, readTable, parseEntry, traceText,
 };

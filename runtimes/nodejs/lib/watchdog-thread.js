@@ -15,11 +15,13 @@ const fs = require('node:fs');
 const { workerData } = require('node:worker_threads');
 const clock = require('./clock');
 const slots = require('./watchdog-slots');
-const { formatLine } = require('./accesslog');
+const { formatLine, accessRecord } = require('./accesslog');
+const { record, SCOPE_RUNTIME } = require('./log-format');
 
 const { SEQ, FD, CHANGES, SLOT, DEADLINE, BEAT, LATEST } = slots;
 // timeoutResponse: the complete 408 answer's bytes (responses.rawAnswer, made by the main thread)
-const { buffer, timeoutMs, channelFd, beatMs, timeoutResponse, accessLog } = workerData;
+const { buffer, timeoutMs, channelFd, beatMs, timeoutResponse, accessLog, logFormat } = workerData;
+const json = logFormat === 'json';
 const shared = slots.views(buffer);
 const { ints, floats } = shared;
 const CHECK_MS = 20;
@@ -48,12 +50,15 @@ function reportCalls(now) {
   }
 }
 
-/** The access-log line of the 408 this thread wrote (the main thread is blocked). */
+/** The access-log line (or record) of the 408 this thread wrote (the main thread is blocked). */
 function log408(entry) {
-  const { method, remote, httpVersion, url, agent } = slots.parseEntry(entry);
+  const fields = slots.parseEntry(entry);
+  const { method, remote, url = '', httpVersion = '1.1' } = fields;
+  const agent = fields.agent || undefined;
   const arrival = Date.now() - (clock.now() - (floats[DEADLINE] - timeoutMs));
   try {
-    fs.writeSync(1, formatLine(remote, arrival, method, url ?? '', httpVersion ?? '1.1', 408, TIMEOUT_BODY_BYTES, agent));
+    fs.writeSync(1, json ? accessRecord(remote, arrival, method, url, httpVersion, 408, TIMEOUT_BODY_BYTES, undefined, agent, fields)
+      : formatLine(remote, arrival, method, url, httpVersion, 408, TIMEOUT_BODY_BYTES, agent));
   } catch {
     // stdout gone
   }
@@ -62,10 +67,12 @@ function log408(entry) {
 function askForReplacement(reason, claimed = null) {
   if (asked) return;
   asked = true;
-  const who = claimed === null ? '' : `event-id=${slots.parseEntry(claimed).eventId}: `;
-  // Straight to fd 2: a worker thread's process.stderr goes through the (blocked) main thread.
+  const call = claimed === null ? null : slots.parseEntry(claimed);
+  const text = `error: ${call === null ? '' : `event-id=${call.eventId}: `}${reason}: replacing worker process ${process.pid}`;
+  // Straight to the descriptor: a worker thread's process.stderr goes through the (blocked) main thread.
   try {
-    fs.writeSync(2, `error: ${who}${reason}: replacing worker process ${process.pid}\n`);
+    if (json) fs.writeSync(1, record('ERROR', text, SCOPE_RUNTIME, call));
+    else fs.writeSync(2, `${text}\n`);
   } catch {
     // stderr gone: the replacement still happens
   }

@@ -9,6 +9,7 @@ const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const clock = require('./clock');
 const slots = require('./watchdog-slots');
+const { message } = require('./log-format');
 
 const { BYTES, SLOTS, SEQ, FD, SLOT, DEADLINE, BEAT, LATEST } = slots;
 const BEAT_MS = 100;
@@ -25,14 +26,15 @@ let current = null; // the response of the call whose synchronous part runs now
 let thread = null;
 let beatTimer = null;
 let channelFd = -1;
+let withTrace = false; // JSON log format: the table's entries carry the calls' trace ids
 
 /**
  * Starts the watchdog thread and the heartbeat; `latestDeadline()` gives the latest deadline of
  * the calls in flight (clock.now() ms), or -Infinity without any. `timeoutResponse`: the bytes of
  * the 408 the thread writes. `channelFd`: the pipe to the supervisor. `accessLog`: whether the
- * thread logs the 408s it writes.
+ * thread logs the 408s it writes; `logFormat`: in which format it logs.
  */
-function startWatchdog({ timeoutMs, latestDeadline, channelFd: fd, timeoutResponse, accessLog }) {
+function startWatchdog({ timeoutMs, latestDeadline, channelFd: fd, timeoutResponse, accessLog, logFormat = 'apache' }) {
   channelFd = fd;
   const beat = () => {
     floats[BEAT] = clock.now();
@@ -42,12 +44,20 @@ function startWatchdog({ timeoutMs, latestDeadline, channelFd: fd, timeoutRespon
   beatTimer = setInterval(beat, BEAT_MS);
   beatTimer.unref();
   thread = new Worker(path.join(__dirname, 'watchdog-thread.js'), {
-    workerData: { buffer, timeoutMs, channelFd, beatMs: BEAT_MS, timeoutResponse, accessLog },
+    workerData: { buffer, timeoutMs, channelFd, beatMs: BEAT_MS, timeoutResponse, accessLog, logFormat },
     stdout: false,
     stderr: false,
   });
   thread.unref();
-  thread.on('error', (err) => process.stderr.write(`error: the watchdog thread failed: ${err?.stack ?? err}\n`));
+  thread.on('error', (err) => message(`error: the watchdog thread failed: ${err?.stack ?? err}`));
+}
+
+/**
+ * With the JSON log format the entries of the table of calls in flight carry the calls' trace ids,
+ * so that the records about them (the watchdog's 408, the supervisor's lost calls) do too.
+ */
+function setUpTable({ logFormat }) {
+  withTrace = logFormat === 'json';
 }
 
 function stopWatchdog() {
@@ -67,7 +77,8 @@ function track(call) {
   if (slot === undefined) return; // over SLOTS calls at once: this one goes unnamed
   call.slot = slot;
   const req = call.req;
-  slots.writeEntry(shared, slot, `${req.method}\n${call.eventId}\n${req.socket.remoteAddress}\n${req.httpVersion}\n${req.url}\n${req.headers['user-agent'] ?? ''}`);
+  const trace = withTrace ? slots.traceText(call.trace) : '';
+  slots.writeEntry(shared, slot, `${req.method}\n${call.eventId}\n${req.socket.remoteAddress}\n${req.httpVersion}\n${trace}\n${req.url}\n${req.headers['user-agent'] ?? ''}`);
 }
 
 function untrack(call) {
@@ -122,4 +133,4 @@ function responseStarted(res) {
   if (res === current) ints[FD] = -1;
 }
 
-module.exports = { startWatchdog, stopWatchdog, enterCall, leaveCall, responseStarted, track, untrack, reportCallsNow };
+module.exports = { setUpTable, startWatchdog, stopWatchdog, enterCall, leaveCall, responseStarted, track, untrack, reportCallsNow };

@@ -8,12 +8,14 @@ const { loadSettings, UsageError } = require('./settings');
 const { loadHandler } = require('./loader');
 const { LoadError } = require('./source');
 const { createApp } = require('./app');
-const { createInvoker } = require('./invoker');
+const { createInvoker, currentCall } = require('./invoker');
 const { startExecutors } = require('./call-invoker');
 const { createServer } = require('./server');
 const { rawAnswer, TIMEOUT_BODY } = require('./responses');
-const { startWatchdog, stopWatchdog, reportCallsNow } = require('./watchdog');
+const { setUpTable, startWatchdog, stopWatchdog, reportCallsNow } = require('./watchdog');
 const { flushNow } = require('./accesslog');
+const logFormat = require('./log-format');
+const { installCapture } = require('./capture');
 
 /** File descriptor of the pipe to the supervisor (stdio slot 4, see supervisor.js). */
 const CHANNEL_FD = 4;
@@ -23,9 +25,9 @@ const FLUSH_MS = 200;
 
 function startupError(settings, shownAs, err) {
   const code = err instanceof UsageError ? 2 : 1;
-  let text = `error: cannot load handler ${settings.handlerName} from ${shownAs}: ${err.message}\n`;
-  if (err.showStack && err.cause) text += `${err.cause?.stack ?? err.cause}\n`;
-  process.stderr.write(text);
+  let text = `error: cannot load handler ${settings.handlerName} from ${shownAs}: ${err.message}`;
+  if (err.showStack && err.cause) text += `\n${err.cause?.stack ?? err.cause}`;
+  logFormat.message(text);
   process.exit(code);
 }
 
@@ -66,8 +68,8 @@ function metricsExchange() {
  */
 async function load(settings, file, shownAs) {
   const onExit = (code) => {
-    process.stderr.write(`error: cannot load handler ${settings.handlerName} from ${shownAs}: `
-      + `the module ${code === 13 || code === 0 ? 'ended the process while loading (process.exit(), or a top-level await that never settles)' : `exited with code ${code} while loading`}\n`);
+    logFormat.message(`error: cannot load handler ${settings.handlerName} from ${shownAs}: `
+      + `the module ${code === 13 || code === 0 ? 'ended the process while loading (process.exit(), or a top-level await that never settles)' : `exited with code ${code} while loading`}`);
     process.exitCode = 1;
   };
   process.on('exit', onExit);
@@ -84,22 +86,43 @@ async function load(settings, file, shownAs) {
   }
 }
 
+/**
+ * function_startup_seconds: the supervisor's uptime when the first worker was ready, which the
+ * supervisor hands to the workers that replace it (KUBELESS_RUNTIME_STARTUP); the first computes
+ * it from the supervisor's start (KUBELESS_RUNTIME_STARTED, Unix ms) and reports it.
+ */
+function startupSeconds({ known, started }) {
+  if (known) return Number(known);
+  const since = Number(started);
+  const seconds = started && Number.isFinite(since) ? Math.max(0, (Date.now() - since) / 1000) : process.uptime();
+  send({ type: 'startup', seconds });
+  return seconds;
+}
+
 async function runWorker() {
   const settings = loadSettings();
+  logFormat.configure(settings.logFormat);
+  // JSON log format: what the function writes becomes records (in call isolation it runs in the
+  // executors, which capture their own).
+  if (logFormat.isJson() && settings.isolation !== 'call') installCapture(currentCall);
+  setUpTable({ logFormat: settings.logFormat });
   const file = process.env.KUBELESS_RUNTIME_FILE;
   const shownAs = process.env.KUBELESS_RUNTIME_SHOWN_AS || file;
+  const startup = { known: process.env.KUBELESS_RUNTIME_STARTUP, started: process.env.KUBELESS_RUNTIME_STARTED };
   delete process.env.KUBELESS_RUNTIME_FILE;
   delete process.env.KUBELESS_RUNTIME_SHOWN_AS;
+  delete process.env.KUBELESS_RUNTIME_STARTUP;
+  delete process.env.KUBELESS_RUNTIME_STARTED;
 
   let app = null;
   let leave = null;
   // An error thrown in a function's own callback (a timer, a promise it did not return) fails the
   // call it belongs to; one outside any call is logged and the worker keeps serving.
   process.on('uncaughtException', (err) => {
-    if (app?.failCurrent(err) === undefined) process.stderr.write(`error: uncaught exception: ${err?.stack ?? err}\n`);
+    if (app?.failCurrent(err) === undefined) logFormat.message(`error: uncaught exception: ${err?.stack ?? err}`);
   });
   process.on('unhandledRejection', (reason) => {
-    if (app?.failCurrent(reason) === undefined) process.stderr.write(`error: unhandled promise rejection: ${reason?.stack ?? reason}\n`);
+    if (app?.failCurrent(reason) === undefined) logFormat.message(`error: unhandled promise rejection: ${reason?.stack ?? reason}`);
   });
   // The function's own listeners of these signals run first (they are called in the same emit;
   // the drain starts on the next turn of the event loop).
@@ -127,10 +150,11 @@ async function runWorker() {
       snapshotTimer = setTimeout(sendSnapshot, SNAPSHOT_MS);
       snapshotTimer.unref();
     },
+    canRun: executors?.canRun,
   });
   const { server, drain } = createServer(settings, app);
   server.on('error', (err) => {
-    process.stderr.write(`error: cannot listen on ${settings.host}:${settings.port}: ${err.message}\n`);
+    logFormat.message(`error: cannot listen on ${settings.host}:${settings.port}: ${err.message}`);
     process.exit(1);
   });
 
@@ -165,9 +189,15 @@ async function runWorker() {
 
   const timeoutResponse = rawAnswer(408, TIMEOUT_BODY, settings.cors.mode === 'any' ? ['Access-Control-Allow-Origin: *'] : []);
   server.listen(settings.port, settings.host, () => {
+    app.metrics.setStartup(startupSeconds(startup));
     if (executors !== null) return; // no function code runs here: nothing for a watchdog to watch
     startWatchdog({
-      timeoutMs: app.timeoutMs, latestDeadline: app.latestDeadline, channelFd: CHANNEL_FD, timeoutResponse, accessLog: settings.accessLog,
+      timeoutMs: app.timeoutMs,
+      latestDeadline: app.latestDeadline,
+      channelFd: CHANNEL_FD,
+      timeoutResponse,
+      accessLog: settings.accessLog,
+      logFormat: settings.logFormat,
     });
   });
 }

@@ -52,6 +52,7 @@ function call(pool, headers, { body = '', streamed = null, deadlineMs = 5000 } =
       k: streamed === null ? 'b' : 's',
       b: Buffer.from(body).toString('latin1'),
       d: Date.now() / 1000 + deadlineMs / 1000,
+      t: ['0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331', null, '01', null],
       ms: 0,
     };
     let handle = null;
@@ -160,6 +161,8 @@ test('a call past its deadline: its executor is killed, not reported dead, and r
     const [victim] = pool.pids();
     const out = await call(pool, { 'x-case': 'spin', abortAfter: '200' });
     assert.equal(out.kind, 'aborted');
+    // A call was served: while the killed executor is replaced, calls can still be taken (/readyz).
+    assert.equal(pool.canRun(), true);
     const started = Date.now();
     const next = await call(pool, { 'x-case': 'text' });
     assert.equal(next.body, 'hello');
@@ -198,8 +201,15 @@ test('a module that cannot load: start() rejects with exit code 1', async () => 
 test('executors that die before the first call: back-off, then fatal after 5', async () => {
   const pool = makePool({ file: 'executor-exits.js' });
   await pool.start();
+  assert.equal(pool.canRun(), true, 'ready once started');
   const started = Date.now();
-  while (pool.fatal.length === 0 && Date.now() - started < 10_000) await sleep(50);
+  let backingOff = false;
+  while (pool.fatal.length === 0 && Date.now() - started < 10_000) {
+    if (!pool.canRun()) backingOff = true;
+    await sleep(20);
+  }
+  assert.ok(backingOff, 'not ready (/readyz: starting) while no executor can run a call');
+  assert.equal(pool.canRun(), false, 'nor after giving up');
   assert.equal(pool.fatal.length, 1);
   assert.match(pool.fatal[0], /died 5 times in a row before the first call was served \(last: exited with code 4\)/);
   // 5 deaths 100 ms after each start, with 100+200+400+800 ms of back-off between them.

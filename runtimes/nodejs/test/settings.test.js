@@ -46,3 +46,20 @@ test('values out of range name the variable and the whole range', () => {
   refused([], { FUNC_HEADER_TIMEOUT: '0' }, /^FUNC_HEADER_TIMEOUT must be a number greater than 0 and at most 3600/);
   assert.equal(settings([], { FUNC_EXECUTORS_MIN: '0' }).executorsMin, 0);
 });
+
+test('FUNC_MAX_INFLIGHT and FUNC_LOG_FORMAT, and their flags', () => {
+  const s = settings();
+  assert.equal(s.maxInflight, 0);
+  assert.equal(s.logFormat, 'apache');
+  assert.equal(settings([], { FUNC_MAX_INFLIGHT: '' }).maxInflight, 0);
+  assert.equal(settings([], { FUNC_MAX_INFLIGHT: '1000000' }).maxInflight, 1_000_000);
+  assert.equal(settings(['--max-inflight', '3'], { FUNC_MAX_INFLIGHT: '7' }).maxInflight, 3);
+  for (const value of ['-1', 'two', '1.5', '1000001']) {
+    refused([], { FUNC_MAX_INFLIGHT: value }, /^FUNC_MAX_INFLIGHT must be an integer at least 0 and at most 1000000, got /);
+  }
+  refused(['--max-inflight', '-1'], {}, /^--max-inflight must be an integer at least 0 and at most 1000000, got "-1"$/);
+  assert.equal(settings([], { FUNC_LOG_FORMAT: 'JSON' }).logFormat, 'json');
+  assert.equal(settings(['--log-format', 'apache'], { FUNC_LOG_FORMAT: 'json' }).logFormat, 'apache');
+  refused([], { FUNC_LOG_FORMAT: 'xml' }, /^FUNC_LOG_FORMAT must be apache or json, got "xml"$/);
+  refused(['--log-format', 'text'], {}, /^--log-format must be apache or json/);
+});
