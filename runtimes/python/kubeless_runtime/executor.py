@@ -176,7 +176,7 @@ class Executor:
         settings = self.settings
         event = make_event(scope, headers, body, data, event_id, arrival)
         context = make_context(
-            settings.function_name, settings.timeout, settings.runtime, settings.memory_limit, deadline, Trace(*trace)
+            settings.function_name, settings.timeout, settings.runtime, settings.memory_limit, deadline, trace  # type: ignore[arg-type]
         )
         began = time.monotonic()
         try:

@@ -59,15 +59,9 @@ class _Families:
             "function_queue_seconds", "Time from a request's arrival to the function's start", buckets=BUCKETS,
             registry=None,
         )
-        # Set once by each worker when it is ready; the first one ready is the runtime's start-up time.
-        self.startup = Gauge(
-            "function_startup_seconds", "Seconds from the runtime's start to ready", multiprocess_mode="min",
-            registry=None,
-        )
 
     def all(self) -> tuple:
-        return (self.calls, self.failures, self.timeouts, self.duration, self.in_flight, self.rejected, self.queue,
-                self.startup)
+        return (self.calls, self.failures, self.timeouts, self.duration, self.in_flight, self.rejected, self.queue)
 
 
 def _publish(now: tuple, published: list[float], incs: tuple) -> None:
@@ -166,7 +160,19 @@ class Metrics:
         self.rejected[method] = self.rejected.get(method, 0) + 1
 
     def started_up(self, seconds: float) -> None:
-        self.families.startup.set(seconds)
+        """`function_startup_seconds`, set once by each worker when it is ready (readiness.py).
+
+        Made only now: in multiprocess mode a gauge has a value (0) in the file of every process
+        that creates it. Made here, only workers that were ready have one, and the smallest (`min`,
+        kept after a worker ends) is the first worker's: a worker that replaces one later does not
+        change what a scrape shows."""
+        gauge = Gauge(
+            "function_startup_seconds", "Seconds from the runtime's start to ready (listening and able to take a call)",
+            multiprocess_mode="min", registry=None,
+        )
+        if not os.environ.get(MULTIPROC_ENV):
+            self.registry.register(gauge)
+        gauge.set(seconds)
 
     def publish(self) -> None:
         """Write the attributes' news to prometheus-client (at each heartbeat, scrape and exit)."""

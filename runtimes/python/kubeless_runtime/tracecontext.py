@@ -47,12 +47,21 @@ def parse_traceparent(value: bytes) -> tuple[str, str, str] | None:
     return trace_id.decode("ascii"), parent_id.decode("ascii"), sampled
 
 
-def new_trace_id() -> str:
-    return "%032x" % (getrandbits(128) or 1)
-
-
 def new_span_id() -> str:
     return "%016x" % (getrandbits(64) or 1)
+
+
+def _new_ids() -> tuple[str, str]:
+    """A new trace id and span id, neither all zeros, from one random number."""
+    text = "%048x" % getrandbits(192)
+    trace_id, span_id = text[:32], text[32:]
+    if trace_id == _ZERO_TEXT_TRACE or span_id == _ZERO_TEXT_SPAN:  # once in 2**64 calls
+        return _new_ids()
+    return trace_id, span_id
+
+
+_ZERO_TEXT_TRACE, _ZERO_TEXT_SPAN = "0" * 32, "0" * 16
+_make = tuple.__new__  # Trace(...) without NamedTuple's Python-level __new__: this runs on every call
 
 
 def trace_of(headers: dict[bytes, bytes], header_list: Any) -> Trace:
@@ -60,8 +69,9 @@ def trace_of(headers: dict[bytes, bytes], header_list: Any) -> Trace:
     raw = headers.get(b"traceparent")
     parsed = parse_traceparent(raw) if raw is not None else None
     if parsed is None:  # absent or invalid: a new trace, sampled (a parent-based, always-on sampler)
-        return Trace(new_trace_id(), new_span_id(), None, "01", None)
+        trace_id, span_id = _new_ids()
+        return _make(Trace, (trace_id, span_id, None, "01", None))  # type: ignore[no-any-return]
     tracestate = None
     if b"tracestate" in headers:
         tracestate = ",".join(v.decode("latin-1") for n, v in header_list if n == b"tracestate")
-    return Trace(parsed[0], new_span_id(), parsed[1], parsed[2], tracestate)
+    return _make(Trace, (parsed[0], new_span_id(), parsed[1], parsed[2], tracestate))  # type: ignore[no-any-return]
