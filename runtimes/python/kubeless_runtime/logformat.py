@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from typing import Any
 
@@ -68,13 +69,18 @@ def record(
     return (_dumps(out) + "\n").encode("utf-8", "backslashreplace")
 
 
+_writing = threading.Lock()
+
+
 def write(fd: int, data: bytes) -> None:
-    """All of `data` to `fd`: one `write` call for what fits (a pipe may take a large one in parts)."""
+    """All of `data` to `fd`: one `write` call for what fits. A pipe that is full takes a large
+    record in parts, and lets another writer in between: the lock keeps this process's threads out."""
     view = memoryview(data)
-    try:
-        while view:
-            view = view[os.write(fd, view) :]
-    except BlockingIOError:  # a non-blocking stdout that is full: drop the rest, never stall
-        pass
-    except OSError:  # stdout closed: nothing to log to
-        pass
+    with _writing:
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except BlockingIOError:  # a non-blocking stdout that is full: drop the rest, never stall
+            pass
+        except OSError:  # stdout closed: nothing to log to
+            pass

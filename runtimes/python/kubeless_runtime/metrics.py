@@ -5,10 +5,11 @@ replaced; the counts must add up across workers and never go down. prometheus-cl
 multiprocess mode does that: every process keeps its values in files of its own under
 `PROMETHEUS_MULTIPROC_DIR`, and a scrape sums the files of every process, living or dead, so a
 replaced worker's counts stay. metrics_dir.py sets that directory up for the supervisor. In call mode only the worker
-processes that own the connections count; executor processes never touch metrics.
+processes that own the connections count; executor processes never touch metrics (an executor
+says when it started the function in its answer, and its worker observes the queue time).
 
-Speed. A request updates plain attributes (calls, failures, timeouts, the duration's bucket and
-sum, the in-flight gauge); they are written to prometheus-client's values (`publish`) at each
+Speed. A request updates plain attributes (calls, failures, timeouts, the duration's and the queue
+time's buckets and sums, the in-flight gauge, rejections); they are written to prometheus-client's values (`publish`) at each
 heartbeat of the worker, at exit, and right before this worker renders a scrape. Every number
 a scrape shows is therefore in the files already, so the next scrape, from any worker, shows at
 least as much: counters only go up. Another worker's last half-second may not be shown yet (the
