@@ -22,15 +22,17 @@ from typing import Any
 
 from . import bigjson, runtimelog, sending
 from .accesslog import AccessLog
+from .body import read_body
 from .call import BadJson, decode_json, event_id_of, is_json, log_error, make_context, make_event
 from .capture import CallLog, current, end
+from .cors import ANY as CORS_ANY, allow, preflight, with_cors
 from .event import EventTime
 from .invoker import CallTimeout, Invoker
 from .loader import LoadedFunction
 from .metrics import Metrics
 from .readiness import Readiness
 from .responses import TEXT_PLAIN, Reply, Stream, convert, is_http_response
-from .sending import being_cancelled, with_cors
+from .sending import being_cancelled
 from .settings import Settings
 from .tracecontext import trace_of
 
@@ -38,12 +40,9 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-_PREFLIGHT_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 _CLOSE = (b"connection", b"close")
 _RETRY_AFTER = (b"retry-after", b"1")
 BIG_JSON = 1 << 20  # bytes of JSON body decoded in a thread, off the event loop
-_ALLOW_ORIGIN = b"access-control-allow-origin"
-_CORS_ANY = [(_ALLOW_ORIGIN, b"*")]
 
 
 TIMEOUT_BODY = b"Timeout while processing the function"
@@ -104,11 +103,13 @@ class FunctionApp:
         if self.cors_on:
             origin = headers.get(b"origin")
             if self.cors_any:
-                cors = _CORS_ANY  # on every response, with or without Origin, as Kubeless Node's cors()
+                cors = CORS_ANY  # on every response, with or without Origin, as Kubeless Node's cors()
             elif origin is not None:
-                cors = self._allow_origin(origin)
+                cors = allow(self.cors_origins, origin)
             if origin is not None and method == "OPTIONS" and b"access-control-request-method" in headers:
-                await self._preflight(scope, send, headers, cors)
+                await preflight(send, headers, cors)
+                if self.access_log is not None:
+                    self.access_log.log(scope, 204, 0, headers.get(b"referer"), headers.get(b"user-agent"))
                 return
         if method == "GET" or method == "HEAD":
             path = scope["path"]
@@ -128,26 +129,6 @@ class FunctionApp:
             await self._call_function(scope, receive, send, headers, cors)
 
     # -- helpers for the runtime's own answers ---------------------------------------------------
-
-    def _allow_origin(self, origin: bytes) -> list[tuple[bytes, bytes]] | None:
-        if origin in self.cors_origins:
-            return [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
-        return None
-
-    async def _preflight(
-        self, scope: Scope, send: Send, headers: dict[bytes, bytes], cors: list[tuple[bytes, bytes]] | None
-    ) -> None:
-        answer = [
-            (b"access-control-allow-methods", _PREFLIGHT_METHODS),
-            (b"access-control-max-age", b"86400"),
-        ]
-        requested = headers.get(b"access-control-request-headers")
-        if requested:
-            answer.append((b"access-control-allow-headers", requested))
-        await send({"type": "http.response.start", "status": 204, "headers": answer + (cors or [])})
-        await send({"type": "http.response.body", "body": b""})
-        if self.access_log is not None:
-            self.access_log.log(scope, 204, 0, headers.get(b"referer"), headers.get(b"user-agent"))
 
     @staticmethod
     async def _send(
@@ -183,52 +164,6 @@ class FunctionApp:
         if self.access_log is not None:
             self.access_log.log(scope, status, len(text), headers.get(b"referer"), headers.get(b"user-agent"))
 
-    async def _read_body(
-        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], cors: Any, deadline: float
-    ) -> bytes | None:
-        """The whole body, or None when it was refused (413 or 408 sent) or the client went away.
-
-        Its arrival counts toward the call's deadline (on the loop's clock): a body still incomplete
-        then is answered 408 and the function is not called (shared decision 8).
-        """
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.body_limit:
-            await self._error(scope, send, headers, 413, self.too_large_body, cors, close=True)
-            return None
-        message = await receive()
-        if message.get("more_body", False):  # still arriving: only then is a timer worth arming
-            try:
-                async with asyncio.timeout_at(deadline):
-                    return await self._read_rest(scope, message, receive, send, headers, cors)
-            except TimeoutError:
-                await self._error(scope, send, headers, 408, TIMEOUT_BODY, cors, close=True)
-                return None
-        return await self._read_rest(scope, message, receive, send, headers, cors)
-
-    async def _read_rest(
-        self,
-        scope: Scope,
-        message: MutableMapping[str, Any],
-        receive: Receive,
-        send: Send,
-        headers: dict[bytes, bytes],
-        cors: Any,
-    ) -> bytes | None:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            if message["type"] != "http.request":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.body_limit:
-                await self._error(scope, send, headers, 413, self.too_large_body, cors, close=True)
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            message = await receive()
-
     # -- the function ----------------------------------------------------------------------------
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], cors: Any) -> None:
@@ -260,7 +195,7 @@ class FunctionApp:
         trace = trace_of(headers, scope["headers"])
         if self.json_logs:
             current.set(CallLog(event_id, trace))  # this request's task, and what it hands work to
-        body = await self._read_body(scope, receive, send, headers, cors, arrived + self.timeout)
+        body = await read_body(self, scope, receive, send, headers, cors, arrived + self.timeout)
         if body is None:
             return
 

@@ -28,7 +28,8 @@ from . import runtimelog
 from .executor_pool import ExecutorConnection, ExecutorGone, ExecutorPool, describe_exit
 from .invoker import Deadlines, TaskExpiry
 from .responses import TEXT_PLAIN
-from .sending import cut_at_the_deadline, disconnected, with_cors
+from .cors import with_cors
+from .sending import cut_at_the_deadline, disconnected
 from .tracecontext import Trace
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from . import bigjson, runtimelog
+from .cors import with_cors
 from .invoker import CallTimeout
 from .responses import APPLICATION_JSON, ConversionError, Reply, StarletteResponse, Stream, check_start, encode_chunk
 
@@ -20,15 +21,6 @@ if TYPE_CHECKING:
     from .app import FunctionApp, Receive, Scope, Send
 
 _DONE = object()
-
-
-def with_cors(headers: list[tuple[bytes, bytes]], cors: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """`headers` plus the CORS headers, unless the function set Access-Control-Allow-Origin itself:
-    then its own wins (two values make browsers refuse the response)."""
-    for name, _ in headers:
-        if name == b"access-control-allow-origin":
-            return headers
-    return headers + cors
 
 
 async def disconnected(receive: Receive) -> None:
