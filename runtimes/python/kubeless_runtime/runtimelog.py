@@ -48,7 +48,8 @@ def notice(text: str, severity: tuple[str, int] = logformat.INFO) -> None:
 
 
 class RuntimeHandler(logging.Handler):
-    """For uvicorn's logger in JSON mode: its messages are the runtime's, not the function's."""
+    """For uvicorn's logger in JSON mode: its messages are the runtime's, not the function's (with
+    the ids of the call whose task logs one, "Exception in ASGI application")."""
 
     def __init__(self, prefix: str) -> None:
         super().__init__()
@@ -57,6 +58,6 @@ class RuntimeHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             text = f"{self.prefix} {record.levelname}: {self.format(record)}"
-            say(text, severity_of(record.levelno), None)
+            say(text, severity_of(record.levelno))
         except Exception:  # noqa: BLE001
             self.handleError(record)
