@@ -25,10 +25,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import runtimelog
+from .cors import with_cors
 from .executor_pool import ExecutorConnection, ExecutorGone, ExecutorPool, describe_exit
 from .invoker import Deadlines, TaskExpiry
 from .responses import TEXT_PLAIN
-from .cors import with_cors
 from .sending import cut_at_the_deadline, disconnected
 from .tracecontext import Trace
 
