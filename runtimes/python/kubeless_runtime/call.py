@@ -1,4 +1,4 @@
-"""What every call needs whichever process runs it: body → `data`, the event, the context, the log line.
+"""What every call needs whichever process runs it: body → `data`, the event, the context, the error line.
 
 The worker's event loop uses these in `worker` isolation, an executor process in `call`
 isolation (CONTRACT §5), so a function sees the same event, context and bottle request in both.
@@ -6,13 +6,14 @@ isolation (CONTRACT §5), so a function sees the same event, context and bottle 
 
 from __future__ import annotations
 
-import sys
 import traceback
 from typing import Any
 
+from . import runtimelog
 from .event import FunctionRequest, new_event_id, parse_json
 from .responses import ConversionError
 from .tracebacks import user_traceback
+from .tracecontext import Trace
 
 _KIND_OTHER, _KIND_JSON = 0, 1
 _kinds: dict[bytes, int] = {}
@@ -72,13 +73,33 @@ def make_event(
     }
 
 
+def make_context(
+    function_name: str, timeout: float, runtime: str, memory_limit: str | None, deadline: float, trace: Trace
+) -> dict[str, Any]:
+    """CONTRACT §4: the context, with this call's W3C trace context (tracecontext.py)."""
+    trace_id, span_id, parent_id, flags, tracestate = trace
+    return {
+        "function-name": function_name,
+        "timeout": timeout,
+        "runtime": runtime,
+        "memory-limit": memory_limit,
+        "deadline": deadline,
+        "trace-id": trace_id,
+        "span-id": span_id,
+        "parent-span-id": parent_id,
+        "trace-flags": flags,
+        "traceparent": f"00-{trace_id}-{span_id}-{flags}",  # for the function's own outgoing calls
+        "tracestate": tracestate,
+    }
+
+
 def event_id_of(headers: dict[bytes, bytes]) -> str:
     raw = headers.get(b"event-id")
     return raw.decode("latin-1") if raw is not None else new_event_id()
 
 
 def log_error(event_id: str, exc: BaseException, where: str = "") -> None:
-    """`error: event-id=ID: ...` and the traceback, in one write so lines do not interleave.
+    """`error: event-id=ID: ...` and the traceback, in one write (one record) so lines do not interleave.
 
     A `ConversionError` is the runtime's failure to send the result: one line, no traceback
     (shared decision 12)."""
@@ -87,10 +108,10 @@ def log_error(event_id: str, exc: BaseException, where: str = "") -> None:
         return
     summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
     doing = f" {where}" if where else ""
-    sys.stderr.write(f"error: event-id={event_id}: the function raised{doing}: {summary}\n{user_traceback(exc)}")
+    runtimelog.error(f"error: event-id={event_id}: the function raised{doing}: {summary}\n{user_traceback(exc)}")
 
 
 def log_unsendable(event_id: str, exc: BaseException) -> None:
     """The function returned something the runtime cannot send: the runtime's conversion, one line."""
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    sys.stderr.write(f"error: event-id={event_id}: the function's result cannot be sent: {reason}\n")
+    runtimelog.error(f"error: event-id={event_id}: the function's result cannot be sent: {reason}")

@@ -2,7 +2,8 @@
 
 Each start-up failure ends here with one line on stderr and the exit code CONTRACT §1.3 gives it:
 2 for bad flags or settings, 1 for everything about the function itself (and for a port that
-cannot be bound).
+cannot be bound). With `FUNC_LOG_FORMAT=json` everything after the settings, these lines included,
+is a JSON record on stdout instead (runtimelog.py, capture.py); a settings error stays a plain line.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import socket
 import sys
 from collections.abc import Sequence
 
+from . import runtimelog
+from .readiness import remember_process_start
 from .settings import Settings, SettingsError, UsageExit, load_settings
 
 BACKLOG = 2048
@@ -63,8 +66,7 @@ def _fail(settings: Settings | SettingsError | None, reason: str, details: str =
         line = f"error: cannot load handler {handler} from {source}: {reason}"
     else:
         line = f"error: {reason}"
-    sys.stderr.write(line + "\n" + details)
-    sys.stderr.flush()
+    runtimelog.error(line + "\n" + details, call=None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .manifest import main as manifest
 
         return manifest(args[1:])
+    remember_process_start()  # function_startup_seconds counts from here (as the OS recorded it)
     unbuffer_stdio()
     try:
         settings = load_settings(args)
@@ -81,6 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         _fail(exc, str(exc))
         return 2
+    if settings.log_format == "json":
+        from .capture import install
+
+        runtimelog.use_json()
+        install()  # before the module is imported: its top-level prints are records too
 
     # prometheus-client picks its multiprocess mode when it is imported: the directory comes first.
     from .metrics_dir import use_private_directory
@@ -111,12 +119,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     fallback = detect().fallback_line()
     if fallback is not None:
-        sys.stderr.write(f"kubeless-runtime: {fallback}\n")
-    sys.stderr.write(
-        f"kubeless-runtime: serving {settings.handler} from {loaded.file} on http://{host}:{port} "
-        f"(pid {os.getpid()}, {workers}, {model}, timeout {settings.timeout:g} s)\n"
+        runtimelog.notice(fallback, runtimelog.logformat.WARN)
+    runtimelog.notice(
+        f"serving {settings.handler} from {loaded.file} on http://{host}:{port} "
+        f"(pid {os.getpid()}, {workers}, {model}, timeout {settings.timeout:g} s)"
     )
 
     from .supervisor import Supervisor
 
-    return Supervisor(settings, loaded, sock).run()
+    code = Supervisor(settings, loaded, sock).run()
+    from .capture import flush_outside
+
+    flush_outside()
+    return code

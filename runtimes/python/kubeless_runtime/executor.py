@@ -6,13 +6,18 @@ worker, over length-prefixed frames of plain values (tuples, bytes, str, numbers
 serialised with `marshal`: both ends are the same interpreter, and marshal is about twice as fast
 as pickle on these. Nothing but the runtime's own frames crosses it:
 
-    worker → executor   ("c", event_id, arrival, deadline, scope fields, headers, body)   a call
+    worker → executor   ("c", event_id, arrival, deadline, scope fields, headers, body, trace)   a call
     executor → worker   ("ready", pid)                                once, when it can take calls
-                        ("r", status, headers, body)                  a complete answer
+                        ("r", status, headers, body, began)           a complete answer
                         ("bad", text)                                 400: malformed JSON, not a call
-                        ("err", retire)                               500: the function raised (logged here)
-                        ("s", status, headers), ("c", chunk)…, ("e", outcome)         a streamed answer
-                        ("a", asgi message)…, ("e", outcome)          a Starlette Response, sent by it
+                        ("err", retire, began)                        500: the function raised (logged here)
+                        ("s", status, headers, began), ("c", chunk)…, ("e", outcome)   a streamed answer
+                        ("a", asgi message, began), ("a", asgi message)…, ("e", outcome)   a Starlette Response
+
+`began` is when the function was called (time.monotonic(), CLOCK_MONOTONIC: the worker's clock too),
+for the worker's `function_queue_seconds`; `trace` is the call's trace context (tracecontext.py),
+made by the worker. With JSON logs the executor's output is written as records of the call it runs
+(capture.py: one call at a time, so the call is the process's).
 
 The worker owns the connection, the deadline and the counts: it SIGKILLs an executor whose call
 is past its deadline, and answers 500 for one that dies. SIGUSR1 from the worker means the client
@@ -31,14 +36,17 @@ import signal
 import socket
 import struct
 import sys
+import time
 import traceback
 from typing import Any, NoReturn
 
-from .call import BadJson, decode_json, is_json, log_error, log_unsendable, make_event
+from . import capture, runtimelog
+from .call import BadJson, decode_json, is_json, log_error, log_unsendable, make_context, make_event
 from .leave import leave
 from .loader import LoadedFunction
 from .responses import Reply, StarletteResponse, Stream, check_start, convert, encode_chunk, is_http_response
 from .settings import Settings
+from .tracecontext import Trace
 
 HEADER = struct.Struct("<I")
 RECV_SIZE = 64 * 1024  # a whole small request in one read; larger ones take a second
@@ -133,13 +141,23 @@ class Executor:
 
     def serve(self) -> None:
         self.send(("ready", os.getpid()))
+        json_logs = self.settings.log_format == "json"
         while True:
             message = self.receive()
             if message is None:
                 return
-            self.call(*message[1:])
+            if json_logs:
+                capture.begin_process_call(message[1], Trace(*message[7]))
+                try:
+                    self.call(*message[1:])
+                finally:
+                    capture.end_process_call()
+            else:
+                self.call(*message[1:])
 
-    def call(self, event_id: str, arrival: str, deadline: float, fields: tuple, header_list: list, body: bytes) -> None:
+    def call(
+        self, event_id: str, arrival: str, deadline: float, fields: tuple, header_list: list, body: bytes, trace: tuple
+    ) -> None:
         method, path, raw_path, query, client, server, scheme, http_version, root_path = fields
         scope = {
             "type": "http", "method": method, "path": path, "raw_path": raw_path, "query_string": query,
@@ -157,13 +175,10 @@ class Executor:
                 return
         settings = self.settings
         event = make_event(scope, headers, body, data, event_id, arrival)
-        context = {
-            "function-name": settings.function_name,
-            "timeout": settings.timeout,
-            "runtime": settings.runtime,
-            "memory-limit": settings.memory_limit,
-            "deadline": deadline,
-        }
+        context = make_context(
+            settings.function_name, settings.timeout, settings.runtime, settings.memory_limit, deadline, trace  # type: ignore[arg-type]
+        )
+        began = time.monotonic()
         try:
             try:
                 if self.is_async and not self.is_async_gen:
@@ -182,25 +197,25 @@ class Executor:
             raise
         except BaseException as exc:
             log_error(event_id, exc)
-            self.send(("err", isinstance(exc, MemoryError)))  # after a MemoryError, start afresh
+            self.send(("err", isinstance(exc, MemoryError), began))  # after a MemoryError, start afresh
             return
         try:
             answer = convert(result)
             if type(answer) is Reply:
-                reply = frame(("r", int(answer.status), answer.headers, bytes(answer.body)))
+                reply = frame(("r", int(answer.status), answer.headers, bytes(answer.body), began))
         except Exception as exc:  # noqa: BLE001 - the runtime's conversion failed, not the function
             log_unsendable(event_id, exc)
-            self.send(("err", False))
+            self.send(("err", False, began))
             return
         if type(answer) is Reply:
             self.sock.sendall(reply)
         elif type(answer) is Stream:
-            self.stream(answer, event_id)
+            self.stream(answer, event_id, began)
         else:
-            self.starlette(answer, scope, body, event_id)
+            self.starlette(answer, scope, body, event_id, began)
 
-    def stream(self, answer: Stream, event_id: str) -> None:
-        self.send(("s", int(answer.status), answer.headers))
+    def stream(self, answer: Stream, event_id: str, began: float) -> None:
+        self.send(("s", int(answer.status), answer.headers, began))
         iterator = answer.iterator
         outcome = "ok"
         try:
@@ -245,9 +260,12 @@ class Executor:
                 pass
             raise
 
-    def starlette(self, response: StarletteResponse, scope: dict[str, Any], body: bytes, event_id: str) -> None:
+    def starlette(
+        self, response: StarletteResponse, scope: dict[str, Any], body: bytes, event_id: str, began: float
+    ) -> None:
         """A Starlette Response runs its own ASGI code here; its messages go to the worker as they come."""
         first = [True]
+        stamp = [began]  # goes with the first message
 
         async def receive() -> dict[str, Any]:
             if first[0]:
@@ -264,7 +282,10 @@ class Executor:
                 check_start(message["status"], message.get("headers", ()))
             if "body" in message:
                 message["body"] = bytes(message["body"])
-            self.send(("a", message))
+            if stamp:
+                self.send(("a", message, stamp.pop()))
+            else:
+                self.send(("a", message))
 
         outcome = "ok"
         try:
@@ -319,7 +340,7 @@ def run_executor(fd: int, loaded: LoadedFunction, settings: Settings, parent_pid
     except (BrokenPipeError, ConnectionResetError):
         pass  # the worker went away mid-answer: nothing left to answer
     except BaseException:  # noqa: BLE001
-        traceback.print_exc()
+        runtimelog.error(traceback.format_exc(), call=None)
         code = 1
     finally:
         leave(code)

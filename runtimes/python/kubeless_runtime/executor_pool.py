@@ -22,11 +22,11 @@ import asyncio
 import os
 import signal
 import socket
-import sys
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
+from . import runtimelog
 from .executor import HEADER, frame, unframe
 from .settings import Settings
 
@@ -149,13 +149,18 @@ def describe_exit(code: int | None) -> str:
 
 class ExecutorPool:
     def __init__(
-        self, settings: Settings, request_executor: Callable[[int], None], on_start_failure: Callable[[], None]
+        self,
+        settings: Settings,
+        request_executor: Callable[[int], None],
+        on_start_failure: Callable[[], None],
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         self.limit = settings.threads
         self.minimum = settings.executors_min
         self.idle_after = settings.executor_idle
         self.request_executor = request_executor  # sends one socket end to the supervisor
         self.on_start_failure = on_start_failure
+        self.on_ready = on_ready  # called once, when the first executor is ready (readiness.py)
         self.idle: list[ExecutorConnection] = []
         self.size = 0  # executors alive or starting
         self.starting = 0  # of which starting: each goes to the first call in line when ready
@@ -261,7 +266,7 @@ class ExecutorPool:
             if executor is not None:
                 executor.close()
             if not self.stopping:
-                sys.stderr.write(f"error: could not start an executor: {exc or type(exc).__name__}\n")
+                runtimelog.error(f"error: could not start an executor: {exc or type(exc).__name__}", call=None)
                 self.on_start_failure()
             while self.waiters:  # the first call in line gets the error rather than its deadline
                 waiter = self.waiters.popleft()[1]
@@ -272,6 +277,9 @@ class ExecutorPool:
             return
         self.starting -= 1
         self.backoff = 0.0
+        if self.on_ready is not None:
+            self.on_ready()
+            self.on_ready = None
         self.release(executor)
 
     def _refill(self) -> None:

@@ -12,14 +12,21 @@ an async call is cancelled; a thread gets `FunctionTimeout` raised inside it wit
 `PyThreadState_SetAsyncExc`, which stops Python bytecode (a runaway loop included) but not a call
 blocked in C. A thread that is still busy 1 s later is reported through `on_stuck`, and the
 worker asks the supervisor to replace it.
+
+A thread records when it starts a call, for `function_queue_seconds` (`queued`). With
+`copy_context` (JSON logs) the call runs in a copy of the request task's context, so what it
+prints is written with its call's ids (capture.py); `ThreadPoolExecutor.submit` alone would run it
+in the thread's own context.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import ctypes
 import heapq
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -139,7 +146,7 @@ class _ThreadCall:
     `FunctionTimeout` can never land in the next call the thread picks up.
     """
 
-    __slots__ = ("fn", "args", "lock", "thread_id", "running", "expired", "invoker", "concurrent", "future")
+    __slots__ = ("fn", "args", "lock", "thread_id", "running", "expired", "invoker", "concurrent", "future", "began")
 
     def __init__(self, invoker: Invoker, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self.invoker = invoker
@@ -151,12 +158,14 @@ class _ThreadCall:
         self.expired = False
         self.concurrent: Future[Any] | None = None
         self.future: asyncio.Future[Any] | None = None
+        self.began = 0.0  # time.monotonic() when a thread started the call
 
     def run(self) -> Any:
         with self.lock:
             if self.expired:
                 raise _NotStarted()
             self.thread_id = threading.get_ident()
+            self.began = time.monotonic()
             self.running = True
         try:
             return self.fn(*self.args)
@@ -189,15 +198,27 @@ class _ThreadCall:
 class Invoker:
     """Runs calls of the user's function (and of its generators) against a deadline."""
 
-    def __init__(self, threads: int, on_stuck: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        threads: int,
+        on_stuck: Callable[[], None],
+        queued: Callable[[float], None] | None = None,
+        copy_context: bool = False,
+    ) -> None:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="function")
         self.on_stuck = on_stuck
         self.deadlines = Deadlines()
+        self.queued = queued
+        self.copy_context = copy_context
 
-    async def in_thread(self, deadline: float, fn: Callable[..., Any], *args: Any) -> Any:
-        """`fn(*args)` in a pool thread; `deadline` is on the loop's clock."""
+    async def in_thread(self, deadline: float, fn: Callable[..., Any], *args: Any, since: float = 0.0) -> Any:
+        """`fn(*args)` in a pool thread; `deadline` is on the loop's clock. `since` (time.monotonic),
+        when given, is the request's arrival: the wait until a thread starts the call is observed."""
         call = _ThreadCall(self, fn, args)
-        call.concurrent = concurrent = self.pool.submit(call.run)
+        if self.copy_context:
+            call.concurrent = concurrent = self.pool.submit(contextvars.copy_context().run, call.run)
+        else:
+            call.concurrent = concurrent = self.pool.submit(call.run)
         call.future = future = asyncio.wrap_future(concurrent)
         slot = self.deadlines.add(deadline, call)
         try:
@@ -213,6 +234,8 @@ class Invoker:
             raise CallTimeout() from None
         finally:
             self.deadlines.remove(slot, call)
+            if since and call.began and self.queued is not None:
+                self.queued(call.began - since)
 
     def watch_stuck(self, concurrent: Future[Any]) -> None:
         """A thread was told to stop: if it has not within STUCK_AFTER, report it."""

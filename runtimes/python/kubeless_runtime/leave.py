@@ -11,8 +11,11 @@ import os
 import sys
 from typing import NoReturn
 
+from .capture import flush_outside
+
 
 def leave(code: int) -> NoReturn:
+    flush_outside()  # a partial line written outside any call (JSON logs)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -11,8 +11,9 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import sys
 import tempfile
+
+from . import runtimelog
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -34,9 +35,10 @@ def use_private_directory() -> str | None:
         except OSError:
             continue
     if folder is None:
-        sys.stderr.write(
-            "kubeless-runtime: no writable temporary folder (TMPDIR, /tmp, /dev/shm): each worker's metrics "
-            "count only its own calls and start again when it is replaced\n"
+        runtimelog.notice(
+            "no writable temporary folder (TMPDIR, /tmp, /dev/shm): each worker's metrics "
+            "count only its own calls and start again when it is replaced",
+            runtimelog.logformat.WARN,
         )
         return None
     os.environ[MULTIPROC_ENV] = folder

@@ -10,21 +10,27 @@ ASGI messages, and keeps the counts, whatever happens to the executor:
 - the client of a streamed answer goes away: the executor gets SIGUSR1, stops the generator where
   it is and closes it;
 - the worker is shutting down past the grace period (uvicorn cancels the call): 503.
+
+The call's trace context is made here (app.py, at the request's arrival) and sent in the call's
+frame, so the executor's output records carry the same ids as this worker's access record. The
+executor says when it started the function in its first answer frame; the worker observes the
+queue time from that (when no frame came, from when it handed the call over).
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from .app import disconnected, with_cors
-from .call import event_id_of
+from . import runtimelog
+from .cors import with_cors
 from .executor_pool import ExecutorConnection, ExecutorGone, ExecutorPool, describe_exit
 from .invoker import Deadlines, TaskExpiry
 from .responses import TEXT_PLAIN
+from .sending import cut_at_the_deadline, disconnected
+from .tracecontext import Trace
 
 if TYPE_CHECKING:
     from .app import FunctionApp, Receive, Scope, Send
@@ -46,9 +52,11 @@ class RemoteCaller:
         cors: Any,
         arrived: float,
         now: float,
+        since: float,
+        event_id: str,
+        trace: Trace,
     ) -> None:
         app = self.app
-        event_id = event_id_of(headers)
         deadline = arrived + app.timeout
         request = (
             "c",
@@ -62,11 +70,12 @@ class RemoteCaller:
             ),
             scope["headers"],
             body,
+            tuple(trace),
         )
         metrics = app.metrics
         counters = metrics.for_method(scope["method"])
         metrics.in_flight += 1
-        tracked = app.inflight.add(scope["method"], event_id) if app.inflight is not None else -1
+        tracked = app.inflight.add(scope["method"], event_id, trace) if app.inflight is not None else -1
         started = time.perf_counter()
         status, size, counted = 500, 0, True
         task = asyncio.current_task()
@@ -79,6 +88,7 @@ class RemoteCaller:
             try:
                 executor = self.pool.take() or await self.pool.wait()
                 executor.send(request)
+                state.handed = time.monotonic()
                 status, size, counted = await self._answer(executor, send, receive, counters, cors, event_id, state)
             except asyncio.CancelledError:
                 if executor is not None:
@@ -92,7 +102,7 @@ class RemoteCaller:
                 counters.timeouts += 1
                 counters.failures += 1
                 if state.started:
-                    sys.stderr.write(f"error: event-id={event_id}: the streamed response was cut at the deadline\n")
+                    cut_at_the_deadline(event_id)
                     status, size = state.status, state.size
                 else:
                     await app._send(send, 408, [TEXT_PLAIN], app.timeout_body, cors)
@@ -109,7 +119,7 @@ class RemoteCaller:
                             raise
                         task.uncancel()
                 counters.failures += 1
-                sys.stderr.write(f"error: event-id={event_id}: the call's executor died ({describe_exit(code)})\n")
+                runtimelog.error(f"error: event-id={event_id}: the call's executor died ({describe_exit(code)})")
                 if state.started:
                     status, size = state.status, state.size
                 else:
@@ -117,6 +127,8 @@ class RemoteCaller:
                     await app._send(send, 500, [TEXT_PLAIN], text, cors)
                     status, size = 500, len(text)
         finally:
+            if state.handed:  # the function started (the executor said when, or it was handed the call)
+                metrics.queue.observe((state.began or state.handed) - since)
             self.deadlines.remove(slot, expiry)
             if executor is not None:
                 if state.retire:
@@ -140,18 +152,22 @@ class RemoteCaller:
         message = await executor.next_frame()
         kind = message[0]
         if kind == "r":
-            _, status, headers, body = message
+            _, status, headers, body, state.began = message
             await app._send(send, status, headers, body, cors)
             return status, len(body), True
         if kind == "err":
             counters.failures += 1
-            state.retire = message[1]
+            state.retire, state.began = message[1], message[2]
             text = app.internal_error(event_id)
             await app._send(send, 500, [TEXT_PLAIN], text, cors)
             return 500, len(text), True
         if kind == "bad":
+            state.handed = 0.0  # the function was not called
             await app._send(send, 400, [TEXT_PLAIN], message[1], cors)
             return 400, len(message[1]), False
+        if kind == "s" or kind == "a":  # its first frame says when the function started
+            state.began = message[-1]
+            message = message[:-1]
         # A stream ("s" then chunks) or a Starlette Response ("a" messages), then ("e", outcome).
         watcher = asyncio.ensure_future(disconnected(receive))
         gone = False
@@ -213,9 +229,11 @@ class RemoteCaller:
 
 
 class _State:
-    __slots__ = ("started", "status", "size", "ended", "retire")
+    __slots__ = ("started", "status", "size", "ended", "retire", "handed", "began")
 
     def __init__(self) -> None:
+        self.handed = 0.0  # time.monotonic() when an executor was given the call
+        self.began = 0.0  # time.monotonic() when the executor started the function (its first frame)
         self.started = False
         self.status = 500
         self.size = 0

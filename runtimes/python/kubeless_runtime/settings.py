@@ -28,6 +28,7 @@ DEFAULT_EXECUTOR_IDLE = 30.0
 ISOLATIONS = ("auto", "call", "worker")
 DEFAULT_MAX_HEADER_SIZE = 65536
 DEFAULT_HEADER_TIMEOUT = 10.0
+LOG_FORMATS = ("apache", "json")
 
 # Upper bounds (shared decision 15): a value past these is a typo or a unit mistake, and some of them
 # break the runtime later in confusing ways (1e308 seconds overflows the event loop's clock).
@@ -38,10 +39,11 @@ MIN_HEADER_SIZE, MAX_HEADER_SIZE = 1024, 1_048_576
 MAX_HEADER_TIMEOUT = 3600.0
 MAX_CONCURRENCY = 1000
 MAX_EXECUTOR_IDLE = 86400.0
+MAX_INFLIGHT = 1_000_000
 
 USAGE = (
     "python -m kubeless_runtime --from-file PATH --handler MODULE.FUNCTION [--port N] [--host H] [--timeout S]"
-    " [--isolation auto|call|worker]"
+    " [--isolation auto|call|worker] [--max-inflight N] [--log-format apache|json]"
 )
 
 
@@ -88,6 +90,8 @@ class Settings:
     isolation: str = "auto"  # auto | call | worker (CONTRACT §5); `isolation_for` resolves auto
     executors_min: int = DEFAULT_EXECUTORS_MIN
     executor_idle: float = DEFAULT_EXECUTOR_IDLE
+    max_inflight: int = 0  # requests to the function in flight per worker before 429; 0: no limit
+    log_format: str = "apache"  # apache (text lines, as Kubeless) | json (one record per line on stdout)
 
     def isolation_for(self, is_async: bool) -> str:
         """`call` or `worker`: auto runs `def` functions in executors, `async def` ones in the worker."""
@@ -126,6 +130,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", metavar="S", help="seconds a call may run (FUNC_TIMEOUT, default 180)")
     parser.add_argument(
         "--isolation", metavar="MODE", help="auto, call or worker (FUNC_ISOLATION, default auto)"
+    )
+    parser.add_argument(
+        "--max-inflight", dest="max_inflight", metavar="N",
+        help="requests in flight per worker before 429, 0 for no limit (FUNC_MAX_INFLIGHT, default 0)",
+    )
+    parser.add_argument(
+        "--log-format", dest="log_format", metavar="FORMAT", help="apache or json (FUNC_LOG_FORMAT, default apache)"
     )
     parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     return parser
@@ -236,7 +247,7 @@ def _rest(
 ) -> Settings:
     def pick(flag: str | None, name: str, default: str) -> tuple[str, str]:
         if flag is not None:
-            return "--" + name.split("_", 1)[1].lower(), flag
+            return "--" + name.split("_", 1)[1].lower().replace("_", "-"), flag
         return name, env.get(name) or default
 
     port_name, port_raw = pick(args.port, "FUNC_PORT", str(DEFAULT_PORT))
@@ -251,6 +262,14 @@ def _rest(
     isolation = isolation.strip().lower()
     if isolation not in ISOLATIONS:
         raise SettingsError(f"{isolation_name} must be auto, call or worker, got {isolation!r}")
+    log_format_name, log_format_raw = pick(args.log_format, "FUNC_LOG_FORMAT", "apache")
+    log_format = log_format_raw.strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(f"{log_format_name} must be apache or json, got {log_format_raw!r}")
+    max_inflight_name, max_inflight_raw = pick(args.max_inflight, "FUNC_MAX_INFLIGHT", "0")
+    max_inflight = int(
+        _number(max_inflight_name, max_inflight_raw or "0", integer=True, minimum=0, maximum=MAX_INFLIGHT)
+    )
     # FUNC_CONCURRENCY is the name; FUNC_THREADS, the old one, is kept as an alias.
     concurrency_name = "FUNC_CONCURRENCY" if env.get("FUNC_CONCURRENCY") else "FUNC_THREADS"
     concurrency = int(
@@ -316,4 +335,6 @@ def _rest(
         isolation=isolation,
         executors_min=executors_min,
         executor_idle=executor_idle,
+        max_inflight=max_inflight,
+        log_format=log_format,
     )

@@ -36,12 +36,15 @@ import time
 from dataclasses import dataclass
 from types import FrameType
 
+from . import capture, runtimelog
 from .loader import LoadedFunction
 from .metrics_dir import worker_ended
 from .settings import Settings
 from .executor import run_executor
 from .executor_pool import describe_exit
 from .inflight import InFlight
+from .logformat import INFO, WARN
+from .tracecontext import Trace
 from .worker import EXECUTOR, EXECUTOR_FAILED, EXITED, REPLACE_ME, SERVED, STOP_SIGNALS, run_worker
 
 HEARTBEAT_SLACK = 2.0  # seconds of silence beyond FUNC_TIMEOUT before a worker counts as frozen
@@ -65,8 +68,8 @@ class _Worker:
     eof: bool = False
 
 
-def _log(message: str) -> None:
-    sys.stderr.write(f"kubeless-runtime: {message}\n")
+def _log(message: str, severity: tuple[str, int] = INFO) -> None:
+    runtimelog.notice(message, severity)
 
 
 class Supervisor:
@@ -137,6 +140,7 @@ class Supervisor:
         """
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
+        capture.flush_outside()  # a partial line the module printed is written once, not once per child
         signal.pthread_sigmask(signal.SIG_BLOCK, FORK_SIGNALS)
         pid = -1
         try:
@@ -156,7 +160,7 @@ class Supervisor:
         assert self.sock is not None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         supervisor_pid = os.getpid()
-        inflight = InFlight()
+        inflight = InFlight(with_trace=runtimelog.is_json())
         pid = self._fork()
         if pid == 0:  # the worker
             ours.close()
@@ -190,7 +194,7 @@ class Supervisor:
 
         if self.lost_metrics is None:
             self.lost_metrics = Metrics(registry=CollectorRegistry())
-        for method, _ in lost:
+        for method, _, _ in lost:
             numbers = self.lost_metrics.for_method(method)
             numbers.calls += 1
             numbers.failures += 1
@@ -207,7 +211,7 @@ class Supervisor:
         """Fork a successor first, then let the old worker drain and exit."""
         worker.retiring = True
         worker.kill_at = time.monotonic() + self.settings.grace_period + SHUTDOWN_MARGIN
-        _log(f"worker {worker.pid} {reason}; replacing it")
+        _log(f"worker {worker.pid} {reason}; replacing it", WARN)
         if not self.shutting_down:
             self._spawn()
         self._kill(worker.pid, signal.SIGTERM)
@@ -246,7 +250,7 @@ class Supervisor:
             return False
         self.fast_failures += 1
         if self.fast_failures >= FAST_FAILURES_LIMIT:
-            sys.stderr.write(f"error: {what} keep failing at start ({self.fast_failures} in a row): giving up\n")
+            runtimelog.error(f"error: {what} keep failing at start ({self.fast_failures} in a row): giving up", call=None)
             self.exit_code = 1
             self.signals.append(signal.SIGTERM)
             return True
@@ -284,9 +288,14 @@ class Supervisor:
             code = os.waitstatus_to_exitcode(status)
             if lost:
                 how = describe_exit(code)
-                sys.stderr.write("".join(
-                    f"error: event-id={event_id}: the call was lost: its worker died ({how})\n" for _, event_id in lost
-                ))
+                if runtimelog.is_json():  # one record per call, with its ids
+                    for _, event_id, ids in lost:
+                        call = capture.CallLog(event_id, Trace(ids[0], ids[1], None, ids[2], None)) if ids else None
+                        runtimelog.error(f"error: event-id={event_id}: the call was lost: its worker died ({how})", call)
+                else:
+                    sys.stderr.write("".join(
+                        f"error: event-id={event_id}: the call was lost: its worker died ({how})\n" for _, event_id, _ in lost
+                    ))
                 self._count_lost(lost)
             for executor, (owner, _) in self.executors.items():  # one stuck in C would not see its socket close
                 if owner == pid:
@@ -294,7 +303,7 @@ class Supervisor:
             if worker.retiring or self.shutting_down:
                 continue
             lived = time.monotonic() - worker.started
-            _log(f"worker {pid} exited unexpectedly (exit code {code}); starting another")
+            _log(f"worker {pid} exited unexpectedly (exit code {code}); starting another", WARN)
             if self._failed_at_start("workers", lived):
                 continue
             if self.fast_failures:

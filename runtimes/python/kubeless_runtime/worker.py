@@ -27,7 +27,8 @@ from typing import Any, NoReturn
 
 import uvicorn
 
-from .accesslog import AccessLog
+from . import runtimelog
+from .accesslog import AccessLog, JsonAccessLog
 from .app import FunctionApp
 from .executor_pool import ExecutorPool
 from .inflight import InFlight
@@ -36,6 +37,7 @@ from .leave import leave
 from .loader import LoadedFunction
 from .metrics import Metrics
 from .protocol import protocol_class
+from .readiness import EXECUTOR as WAIT_EXECUTOR, LISTENING, Readiness
 from .remote import RemoteCaller
 from .settings import Settings
 from .stack import detect
@@ -65,8 +67,12 @@ class _DropExpectedCut(logging.Filter):
 
 
 def _configure_uvicorn_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("uvicorn %(levelname)s: %(message)s"))
+    handler: logging.Handler
+    if runtimelog.is_json():  # the runtime's own records, not the function's (capture.py)
+        handler = runtimelog.RuntimeHandler("uvicorn")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("uvicorn %(levelname)s: %(message)s"))
     handler.addFilter(_DropExpectedCut())
     logger = logging.getLogger("uvicorn")
     logger.handlers = [handler]
@@ -140,11 +146,25 @@ class _Control:
         if self.asked_replacement:
             return
         self.asked_replacement = True
-        sys.stderr.write(
+        runtimelog.error(
             f"error: worker {os.getpid()}: a timed-out call did not stop (blocked in C); "
-            "a new worker takes over and this one drains and exits\n"
+            "a new worker takes over and this one drains and exits",
+            call=None,
         )
         self.write(REPLACE_ME)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the worker's readiness when it listens."""
+
+    def __init__(self, config: uvicorn.Config, readiness: Readiness) -> None:
+        super().__init__(config)
+        self.readiness = readiness
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.readiness.done(LISTENING)
 
 
 def run_worker(
@@ -176,7 +196,7 @@ def run_worker(
         asyncio.set_event_loop(loop)
         code = loop.run_until_complete(_serve(settings, loaded, sock, control, inflight))
     except BaseException:  # noqa: BLE001 - whatever happens, report it and leave through os._exit
-        traceback.print_exc()
+        runtimelog.error(traceback.format_exc(), call=None)
     finally:
         leave(code)
 
@@ -185,7 +205,8 @@ async def _serve(
     settings: Settings, loaded: LoadedFunction, sock: socket.socket, control_sock: socket.socket,
     inflight: InFlight,
 ) -> int:
-    access_log = AccessLog() if settings.access_log else None
+    json_logs = settings.log_format == "json"
+    access_log = (JsonAccessLog() if json_logs else AccessLog()) if settings.access_log else None
     config = uvicorn.Config(
         app=lambda scope, receive, send: None,  # replaced below, once the server exists
         # httptools (else h11) with the header size/time limits and the 501 of the contract (protocol.py)
@@ -199,22 +220,29 @@ async def _serve(
         proxy_headers=False,
         timeout_graceful_shutdown=settings.grace_period,  # type: ignore[arg-type]
     )
-    server = uvicorn.Server(config)
     metrics = Metrics()
+    call_isolation = settings.isolation_for(loaded.is_async) == "call"
+    # Ready once listening, and in call isolation once an executor is (when one is kept ready).
+    waiting = {LISTENING, WAIT_EXECUTOR} if call_isolation and settings.executors_min > 0 else {LISTENING}
+    readiness = Readiness(settings.max_inflight, waiting, metrics.started_up)
+    server = _Server(config, readiness)
     control = _Control(control_sock, server, metrics)
     pool: ExecutorPool | None = None
     app: Any
-    if settings.isolation_for(loaded.is_async) == "call":
+    if call_isolation:
         # Calls run in executor processes: no thread pool here, nothing to interrupt or get stuck.
         pool = control.pool = ExecutorPool(
-            settings, control.request_executor, lambda: control.write(EXECUTOR_FAILED)
+            settings, control.request_executor, lambda: control.write(EXECUTOR_FAILED),
+            on_ready=lambda: readiness.done(WAIT_EXECUTOR),
         )
-        app = FunctionApp(settings, loaded, None, metrics, access_log)
+        app = FunctionApp(settings, loaded, None, metrics, access_log, readiness)
         app.remote = RemoteCaller(app, pool, Deadlines())
         pool.start()
     else:
-        invoker = Invoker(settings.threads, on_stuck=control.ask_replacement)
-        app = FunctionApp(settings, loaded, invoker, metrics, access_log)
+        invoker = Invoker(
+            settings.threads, on_stuck=control.ask_replacement, queued=metrics.queue.observe, copy_context=json_logs
+        )
+        app = FunctionApp(settings, loaded, invoker, metrics, access_log, readiness)
     app.inflight = inflight
     config.app = app
     control.heartbeat()

@@ -45,6 +45,24 @@ def test_exposition_names_labels_and_buckets() -> None:
     assert samples(metrics)[("function_calls_total", post)] == 3  # published again at the next scrape
 
 
+
+def test_queue_rejections_and_start_up() -> None:
+    metrics = Metrics(CollectorRegistry())
+    metrics.queue.observe(0.001)
+    metrics.queue.observe(0.3)
+    metrics.reject("POST")
+    metrics.reject("POST")
+    metrics.started_up(0.25)
+    got = samples(metrics)
+    assert got[("function_queue_seconds_count", ())] == 2
+    assert got[("function_queue_seconds_bucket", (("le", "0.005"),))] == 1
+    assert got[("function_queue_seconds_bucket", (("le", "0.5"),))] == 2
+    assert abs(got[("function_queue_seconds_sum", ())] - 0.301) < 1e-9
+    assert got[("function_calls_rejected_total", (("method", "POST"),))] == 2
+    assert got[("function_startup_seconds", ())] == 0.25
+    metrics.reject("POST")
+    assert samples(metrics)[("function_calls_rejected_total", (("method", "POST"),))] == 3
+
 # Runs in a fresh interpreter: prometheus-client chooses its multiprocess mode at import.
 MULTIPROCESS = textwrap.dedent("""
     import os, sys
@@ -94,3 +112,39 @@ def test_counts_add_up_across_processes_and_outlive_them() -> None:
     assert (float(seen_first), float(seen_second), float(total)) == (5, 7, 7)
     assert gauges == "1"  # only the last Metrics() of the parent has an in-flight gauge now
     assert not os.path.exists(folder)  # removed when the process that made it exited
+
+
+STARTUP = textwrap.dedent("""
+    import os
+    from kubeless_runtime.metrics_dir import use_private_directory, worker_ended
+    use_private_directory()
+    from prometheus_client.parser import text_string_to_metric_families
+    from kubeless_runtime.metrics import Metrics
+
+    def startup(text):
+        values = [s.value for f in text_string_to_metric_families(text) for s in f.samples
+                  if s.name == "function_startup_seconds"]
+        return values[0] if len(values) == 1 else values
+
+    def worker(seconds):
+        pid = os.fork()
+        if pid == 0:
+            m = Metrics()
+            if seconds is not None:
+                m.started_up(seconds)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        worker_ended(pid)
+
+    print(startup(Metrics().render().decode()))  # none ready yet: no sample
+    worker(0.5)      # the first worker ready
+    worker(None)     # a process with metrics that never reports (the supervisor, a worker not ready)
+    worker(3600.0)   # a worker that replaced one an hour later
+    print(startup(Metrics().render().decode()))
+""")
+
+
+def test_the_start_up_time_is_the_first_workers_whatever_comes_later() -> None:
+    result = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "0.5"]

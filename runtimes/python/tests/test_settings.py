@@ -68,6 +68,11 @@ def test_cors_settings() -> None:
         (CLI, {"FUNC_CONCURRENCY": "4", "FUNC_EXECUTORS_MIN": "5"}, "FUNC_EXECUTORS_MIN must be from 0 to 4"),
         (CLI, {"FUNC_EXECUTOR_IDLE": "0"}, "FUNC_EXECUTOR_IDLE must be greater than 0"),
         (CLI, {"FUNC_ACCESS_LOG": "maybe"}, "FUNC_ACCESS_LOG must be 'on' or 'off'"),
+        (CLI, {"FUNC_MAX_INFLIGHT": "x"}, "FUNC_MAX_INFLIGHT must be an integer from 0 to 1000000, got 'x'"),
+        (CLI, {"FUNC_MAX_INFLIGHT": "1000001"}, "FUNC_MAX_INFLIGHT must be from 0 to 1000000, got '1000001'"),
+        ([*CLI, "--max-inflight", "-1"], {}, "--max-inflight must be from 0 to 1000000, got '-1'"),
+        (CLI, {"FUNC_LOG_FORMAT": "xml"}, "FUNC_LOG_FORMAT must be apache or json, got 'xml'"),
+        ([*CLI, "--log-format", "text"], {}, "--log-format must be apache or json, got 'text'"),
         ([*CLI, "--bogus"], {}, "unknown argument '--bogus'"),
         (["--from-file", "x.py"], {}, "--handler MODULE.FUNCTION is required"),
         ([], {}, "MOD_NAME and FUNC_HANDLER must be set"),
@@ -95,3 +100,13 @@ def test_isolation_and_concurrency() -> None:
     assert load_settings(CLI, {"FUNC_ISOLATION": "call"}).isolation_for(True) == "call"
     assert load_settings(CLI, {"FUNC_THREADS": "7"}).threads == 7
     assert load_settings(CLI, {"FUNC_THREADS": "7", "FUNC_CONCURRENCY": "9"}).threads == 9
+
+
+def test_in_flight_limit_and_log_format() -> None:
+    s = load_settings(CLI, {})
+    assert (s.max_inflight, s.log_format) == (0, "apache")
+    assert load_settings(CLI, {"FUNC_MAX_INFLIGHT": ""}).max_inflight == 0
+    assert load_settings(CLI, {"FUNC_MAX_INFLIGHT": "5", "FUNC_LOG_FORMAT": "JSON"}).max_inflight == 5
+    s = load_settings([*CLI, "--max-inflight", "7", "--log-format", "json"], {"FUNC_MAX_INFLIGHT": "5",
+                                                                            "FUNC_LOG_FORMAT": "apache"})
+    assert (s.max_inflight, s.log_format) == (7, "json")
