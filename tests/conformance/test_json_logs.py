@@ -103,14 +103,19 @@ def test_access_severity_follows_the_status(serve):
     assert call(server, "/", "fails", event_id).status_code == 500
     record = eventually(lambda: _has_access_record(server, event_id))
     assert (record["severity_text"], record["attributes"]["http.response.status_code"]) == ("ERROR", 500)
-    response = server.post("/bad-json", content=b"{bad", headers={"Content-Type": "application/json"})
+    bad_id = uuid.uuid4().hex
+    response = server.post("/bad-json", content=b"{bad", headers={"Content-Type": "application/json",
+                                                                  "event-id": bad_id})
     assert response.status_code == 400
 
     def bad_json() -> dict:
         found = [r for r in records(server) if r["scope"] == "kubeless.access" and "/bad-json" in r["body"]]
         assert len(found) == 1
         return found[0]
-    assert eventually(bad_json)["severity_text"] == "WARN"
+    record = eventually(bad_json)
+    assert record["severity_text"] == "WARN"
+    # Answered before the function ran: not a call, but logged with the ids it came with.
+    assert record["attributes"]["faas.invocation_id"] == bad_id and len(record["trace_id"]) == 32
 
 
 def test_probes_are_not_logged(serve):

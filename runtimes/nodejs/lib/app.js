@@ -5,6 +5,7 @@
 // reads the body, builds the event, and settles each call: its answer, its metrics, its
 // access-log record, its deadline.
 
+const { randomUUID } = require('node:crypto');
 const { pipeline } = require('node:stream');
 const clock = require('./clock');
 const { Call, InFlight } = require('./inflight');
@@ -79,6 +80,7 @@ function createApp(settings, makeInvoker, {
   const tooLargeBody = `Request body too large: the limit is ${limit} bytes`;
   const accessLog = settings.accessLog;
   const logRequest = accessLogger(settings.logFormat);
+  const jsonLogs = settings.logFormat === 'json';
   const maxHeaderSize = settings.maxHeaderSize;
   const tooLargeHead = `Request Header Fields Too Large: the limit is ${maxHeaderSize} bytes`;
   const maxInflight = settings.maxInflight;
@@ -283,7 +285,6 @@ function createApp(settings, makeInvoker, {
       }
       req.body = body;
     }
-    call.trace = callTrace(req.headers, req.rawHeaders);
     const event = buildEvent(call, data, contentType);
     const m = metrics.forMethod(req.method);
     call.metrics = m;
@@ -348,7 +349,10 @@ function createApp(settings, makeInvoker, {
     const length = headers['content-length'];
     const hasBody = (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
     const bytes = hasBody ? refuse(req, res, 429, busyBody, RETRY_AFTER) : sendError(res, 429, busyBody, { headers: RETRY_AFTER });
-    if (accessLog) logRequest(req, res, bytes < 0 ? undefined : bytes);
+    if (accessLog) {
+      const ids = jsonLogs ? { eventId: headers['event-id'] ?? randomUUID(), trace: callTrace(headers, req.rawHeaders) } : undefined;
+      logRequest(req, res, bytes < 0 ? undefined : bytes, Date.now(), ids);
+    }
   }
 
   function onRequest(req, res) {
@@ -369,6 +373,10 @@ function createApp(settings, makeInvoker, {
 
     const arrivalWall = Date.now();
     const call = new Call(req, res, arrivalWall, clock.now() + timeoutMs, arrivalWall + timeoutMs);
+    // Made at arrival: a request refused before the function runs (400, 413, the body's 408) is
+    // logged with the ids it came with, as is one refused at the limit (rejectBusy).
+    call.eventId = headers['event-id'] ?? randomUUID();
+    call.trace = callTrace(headers, req.rawHeaders);
     inFlight.add(call);
 
     const contentType = headers['content-type'];

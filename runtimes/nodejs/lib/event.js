@@ -2,7 +2,6 @@
 // The `event` and `context` a function is called with (CONTRACT §3, §4; the trace keys: shared
 // decisions §2).
 
-const { randomUUID } = require('node:crypto');
 const { TIMEOUT_BODY } = require('./responses');
 const { isoTime } = require('./log-format');
 
@@ -29,12 +28,11 @@ function decodeData(body, contentType) {
   return body.length === 0 ? '' : body.toString();
 }
 
-/** The event of `call` (its `eventId` is set here); `data` is already decoded. */
+/** The event of `call` (its `eventId` was set at its arrival); `data` is already decoded. */
 function buildEvent(call, data, contentType) {
   const { req, res } = call;
   const headers = req.headers;
-  const eventId = headers['event-id'] ?? randomUUID();
-  call.eventId = eventId;
+  const eventId = call.eventId;
   return {
     data,
     'event-id': eventId,
