@@ -38,7 +38,9 @@ def test_50_async_calls_of_1_s_run_at_once(serve, isolation):
         # Started with the runtime, as a platform expecting bursts would: a Node.js executor is a
         # fresh process (~0.1 CPU-s to start), so 50 started on demand cannot all run within 2 s.
         env["FUNC_EXECUTORS_MIN"] = "50"
-    server = serve("concurrency", "sleep_async", env=env)
+    # The runtime listens once its minimum executors are ready: 50 of them take seconds of CPU,
+    # more on a loaded machine than the usual start-up bound.
+    server = serve("concurrency", "sleep_async", env=env, ready_timeout=45 if isolation == "call" else 15)
     responses, elapsed, probe = asyncio.run(healthz_while_pending(server.url, 50))
     assert [r.status_code for r in responses] == [200] * 50
     assert elapsed < 2.0, f"50 parallel 1 s calls took {elapsed:.2f} s"
