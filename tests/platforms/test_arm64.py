@@ -54,6 +54,10 @@ def in_tree(rootfs: Path, path: str) -> Path:
     return found
 
 
+#: Top-level packages only the `manifest` command imports (runtimes/python/pyproject.toml's extra).
+MANIFEST_ONLY = frozenset({"yaml", "_yaml"})
+
+
 def python_launch(qemu: Path, rootfs: Path) -> tuple[harness.Runtime, harness.Launch, list[Path]]:
     interpreter = in_tree(rootfs, "/usr/bin/python3")
     version = re.fullmatch(r"python(3\.\d+)", interpreter.name).group(1)
@@ -62,7 +66,10 @@ def python_launch(qemu: Path, rootfs: Path) -> tuple[harness.Runtime, harness.La
         pytest.fail(f"cp{version} aarch64: {cell.problem}", pytrace=False)
     site = pinned_wheels.CACHE / f"site-cp{version.replace('.', '')}-aarch64"
     pinned_wheels.install(cell, site)
-    extensions = sorted(site.rglob("*-aarch64-linux-gnu.so"))
+    # What serves a call: every extension module but the manifest command's (the `manifest`
+    # extra's PyYAML, wheel-checked like the rest, is never imported by the runtime itself).
+    extensions = sorted(so for so in site.rglob("*-aarch64-linux-gnu.so")
+                        if so.relative_to(site).parts[0] not in MANIFEST_ONLY)
     runtime = harness.Runtime("python", (".py",), (str(qemu), "-L", str(rootfs), str(interpreter),
                                                     "-m", "kubeless_runtime"))
     launch = harness.Launch("hello", "main", from_file=EXAMPLES / "hello.py",
