@@ -357,7 +357,7 @@ def test_timeout_is_408(serve):
 
 @pytest.mark.parametrize("value", ["openwhisk-raw", "whisk"])
 def test_an_invalid_signature_is_a_start_up_error(start_fails, value):
-    result = start_fails("sig_openwhisk", "main", env={"FUNC_SIGNATURE": value}, timeout=10)
+    result = start_fails("sig_openwhisk_exported", "main", env={"FUNC_SIGNATURE": value}, timeout=10)
     assert result.code == 2 and not result.listened, result.stderr
     lines = result.error_lines()
     assert len(lines) == 1 and "FUNC_SIGNATURE" in lines[0] and value in lines[0], result.stderr
