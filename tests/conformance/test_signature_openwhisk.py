@@ -332,7 +332,7 @@ def assert_failed_call(action, case: str) -> None:
     response = action.get(f"/?case={case}", headers={"event-id": event_id})
     assert_error(response, 500, body=f"Internal Server Error (event-id: {event_id})")
     action.wait_for_output(rf"^error: event-id={event_id}:", "stderr", since=mark)
-    action.wait_for_output("(boom|rejected by) sig_openwhisk", "stderr", since=mark)
+    action.wait_for_output("(boom from|rejected by) sig_openwhisk", "stderr", since=mark)
     assert counts(action, "function_failures_total", "GET") == before_failures + 1
     assert counts(action, "function_calls_total", "GET") == before_calls + 1
 
