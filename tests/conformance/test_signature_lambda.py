@@ -529,7 +529,6 @@ def test_rie_exception_of_l_py_1(serve):
     assert isinstance(error["stackTrace"], list)
 
 
-@pytest.mark.smoke
 @pytest.mark.parametrize("signature", sorted(SIGNATURES))
 def test_rie_returns_the_result_unmapped(serve, signature):
     # RIE README.md: the answer is the function's return as JSON, whatever it is: a proxy response
