@@ -353,6 +353,7 @@ def test_nodejs_throw_keeps_a_status_the_function_set(function):
 
 # -- the machinery holds under the signature --------------------------------------------------------
 
+@pytest.mark.smoke
 def test_an_exception_is_500_and_a_failure(function, runtime):
     # SHARED-DECISIONS-11: an exception → 500, counted as a failure, on stderr with the event id.
     # Python: the contract's body. Node.js: the template's mapping, err.toString() (500 if still 200).
