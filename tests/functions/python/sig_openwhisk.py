@@ -1,0 +1,68 @@
+"""FUNC_SIGNATURE=openwhisk (issue 11, SHARED-DECISIONS-11 "openwhisk"): a web action's `main(args)`.
+
+The suite's own action: `args["case"]` (a query or body parameter, so it also shows the merging)
+picks one of webactions.md's result shapes; without a case it answers with its args, as the Node.js
+example W-js-3 does (webactions.md "Or returns application/json"), so a case can read them.
+"""
+
+import time
+
+# webactions.md "Or returns an image/png": a base64 string body with an image content type.
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+RESULTS = {
+    # webactions.md "Or sets a cookie".
+    "cookie": {
+        "headers": {
+            "Set-Cookie": "UserID=Jane; Max-Age=3600; Version=",
+            "Content-Type": "text/html",
+        },
+        "statusCode": 200,
+        "body": "<html><body><h3>hello</h3></body></html>",
+    },
+    # webactions.md "Or sets multiple cookies": an array is a repeated header.
+    "cookies": {
+        "headers": {
+            "Set-Cookie": [
+                "UserID=Jane; Max-Age=3600; Version=",
+                "SessionID=asdfgh123456; Path = /",
+            ],
+            "Content-Type": "text/html",
+        },
+        "statusCode": 200,
+        "body": "<html><body><h3>hello</h3></body></html>",
+    },
+    "png": {"headers": {"Content-Type": "image/png"}, "statusCode": 200, "body": PNG_B64},
+    # W-js-2 (webactions.md, the redirect).
+    "redirect": {"headers": {"location": "http://openwhisk.org"}, "statusCode": 302},
+    "string_body": {"body": "plain words"},
+    "object_body": {"body": {"a": 1, "b": [True, None]}},
+    "array_body": {"body": [1, "two"]},
+    "empty_body": {"body": ""},
+    "headers_only": {"headers": {"X-Only": "yes"}},
+    "status_only": {"statusCode": 200},
+    "created": {"statusCode": 201, "body": "made"},
+    "header_types": {"headers": {"X-Num": 42, "X-Bool": True, "X-List": ["a", "b"]}, "body": "typed"},
+    "no_keys": {"greeting": "no HTTP keys"},
+    "none": None,
+    # webactions.md "Error Handling": the controller projects `error` and answers it as .http.
+    "error_status": {"error": {"statusCode": 400}},
+    "error_body": {"error": {"statusCode": 404, "body": "not here"}},
+}
+
+
+def main(args):
+    case = args.get("case")
+    if case == "raise":
+        raise ValueError("boom from sig_openwhisk")
+    if case == "sleep":
+        time.sleep(3)
+        return {"body": "slept"}
+    if case is not None:
+        return RESULTS[case]
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": args}
+
+
+async def main_async(args):
+    """`async def main` is allowed (SHARED-DECISIONS-11)."""
+    return {"body": "async " + args.get("name", "nobody")}
