@@ -14,8 +14,8 @@ const watchdog = require('./watchdog');
 const { accessLogger } = require('./accesslog');
 const { MalformedBody, isMultipart, decodeData, buildEvent, contextFactory } = require('./event');
 const {
-  EMPTY, TIMEOUT_BODY, internalErrorBody, shutdownBody, Unsendable,
-  sendError, sendBody, convert, streamType, rawAnswer,
+  EMPTY, TIMEOUT_BODY, internalErrorBody, shutdownBody, Unsendable, Answer,
+  sendError, sendBody, sendAnswer, convert, streamType, rawAnswer,
 } = require('./responses');
 const { createCors } = require('./cors');
 const { createProbes } = require('./probes');
@@ -87,6 +87,9 @@ function createApp(settings, makeInvoker, {
   const limited = maxInflight !== 0;
   const busyBody = `Too Many Requests: the runtime is at its limit of ${maxInflight} calls in flight (FUNC_MAX_INFLIGHT)`;
   const newContext = contextFactory(settings);
+  // A foreign signature (lib/signatures) gets the body as it came, read whole: no JSON decoding
+  // (no 400), no streamed multipart.
+  const rawBody = settings.signature !== undefined && settings.signature !== 'kubeless';
   const inFlight = new InFlight(expire);
   let running = 0; // calls of the function not yet ended (inFlight also holds bodies being read)
   const metrics = createMetrics(() => running, exchangeMetrics);
@@ -206,6 +209,10 @@ function createApp(settings, makeInvoker, {
       followResponse(call, res);
       return;
     }
+    if (value instanceof Answer) {
+      answerWith(call, res, value);
+      return;
+    }
     let converted;
     try {
       converted = convert(value);
@@ -219,6 +226,20 @@ function createApp(settings, makeInvoker, {
     } catch (err) {
       unsendable(call, err instanceof Unsendable ? err : new Unsendable(err?.message ?? String(err)));
     }
+  }
+
+  /** A signature adapter's answer (responses.js Answer); its `failure`, if any, is logged. */
+  function answerWith(call, res, value) {
+    let bytes;
+    try {
+      bytes = sendAnswer(res, value);
+    } catch (err) {
+      unsendable(call, err);
+      return;
+    }
+    if (value.failure !== null) message(`error: event-id=${call.eventId}: ${value.failure}`, 'ERROR', call);
+    settle(call, value.failure !== null);
+    log(call, res, bytes);
   }
 
   /** The function answers (or answered) by itself: the call ends when its response does. */
@@ -276,12 +297,14 @@ function createApp(settings, makeInvoker, {
     const { req } = call;
     let data;
     if (body !== undefined) {
-      try {
-        data = decodeData(body, contentType);
-      } catch (err) {
-        if (!(err instanceof MalformedBody)) throw err;
-        answer(call, 400, err.message);
-        return;
+      if (!rawBody) {
+        try {
+          data = decodeData(body, contentType);
+        } catch (err) {
+          if (!(err instanceof MalformedBody)) throw err;
+          answer(call, 400, err.message);
+          return;
+        }
       }
       req.body = body;
     }
@@ -383,7 +406,7 @@ function createApp(settings, makeInvoker, {
     const length = headers['content-length'];
     if (length !== undefined && Number(length) > limit) {
       tooLarge(call);
-    } else if (isMultipart(contentType)) {
+    } else if (isMultipart(contentType) && !rawBody) {
       callFunction(call, undefined, contentType);
     } else if ((length === undefined && headers['transfer-encoding'] === undefined) || length === '0') {
       callFunction(call, EMPTY, contentType);

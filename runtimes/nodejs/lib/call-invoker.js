@@ -5,9 +5,9 @@
 // executor sends back becomes the call's response: a whole answer (the function's value), or the
 // head and the bytes of a response the function writes itself, streamed as they come.
 
-const { decodeChunk } = require('./executor-protocol');
+const { decodeChunk, ANSWER_TYPE } = require('./executor-protocol');
 const { ExecutorPool } = require('./executor-pool');
-const { JSON_TYPE } = require('./responses');
+const { JSON_TYPE, Answer } = require('./responses');
 const { traceFields } = require('./trace-context');
 const { message } = require('./log-format');
 
@@ -58,7 +58,9 @@ function forwardBody(req, handle, limit, tooLarge) {
 }
 
 /** `pool`: an ExecutorPool; `outcome`: the app's (invoker.js); `bodyLimit`: bytes. */
-function createCallInvoker(pool, outcome, { bodyLimit }) {
+function createCallInvoker(pool, outcome, { bodyLimit, signature }) {
+  // A foreign signature builds its arguments from the raw header list (duplicates as sent).
+  const rawHeaders = signature !== undefined && signature !== 'kubeless';
   const tooLarge = `Request body too large: the limit is ${bodyLimit} bytes`;
 
   function unsendable(call, err) {
@@ -78,7 +80,7 @@ function createCallInvoker(pool, outcome, { bodyLimit }) {
       if (this.streamed) forwardBody(this.call.req, handle, bodyLimit, tooLarge);
     }
 
-    result(head, payload, encoding, type) {
+    result(head, payload, encoding, type, failure) {
       const call = this.call;
       if (call.done) return;
       const res = call.res;
@@ -87,6 +89,8 @@ function createCallInvoker(pool, outcome, { bodyLimit }) {
         applyHead(res, head);
         if (type === JSON_TYPE && !res.hasHeader('content-type')) res.setHeader('Content-Type', JSON_TYPE);
         value = type === null ? undefined : decodeChunk(payload, encoding);
+        // A signature's answer: its status and headers came in the head.
+        if (type === ANSWER_TYPE) value = new Answer(null, null, value, failure ?? null);
       } catch (err) {
         unsendable(call, err);
         return;
@@ -154,6 +158,7 @@ function createCallInvoker(pool, outcome, { bodyLimit }) {
       t: traceFields(call.trace),
       ms: 0, // the time left, set when an executor takes the call
     };
+    if (rawHeaders) spec.r = req.rawHeaders;
     const sink = new Sink(call, streamed);
     const handle = pool.run(spec, sink, call.deadline);
     sink.handle = handle;
@@ -191,6 +196,7 @@ async function startExecutors(settings, file, shownAs) {
       runtime: settings.runtime,
       memoryLimit: settings.memoryLimit,
       logFormat: settings.logFormat,
+      signature: settings.signature,
     },
     min: settings.executorsMin,
     max: settings.concurrency,

@@ -351,7 +351,7 @@ class ExecutorPool {
       case P.RESULT:
         this.served = true;
         this.release(ex);
-        sink.result(message[2], message[3], message[4], message[5]);
+        sink.result(message[2], message[3], message[4], message[5], message[6]);
         return;
       case P.END:
         this.served = true;

@@ -19,7 +19,10 @@
 //   [ACK, id]                         the front wrote what it had: more response bytes may come
 // executor → front
 //   [READY]                           the module is loaded: calls may come
-//   [RESULT, id, head, body, encoding, type]   the function's value as a whole answer; done
+//   [RESULT, id, head, body, encoding, type[, failure]]   the function's value as a whole answer;
+//                                     done. type ANSWER_TYPE: a signature's answer (responses.js
+//                                     Answer), its status and headers in head, `failure` null or why
+//                                     the call counts as failed
 //   [WRITE, id, head, chunk, encoding, wantAck] a piece of a response the function streams
 //   [END, id, head, chunk, encoding]  the function ended its response; done
 //   [ERROR, id, text]                 the call failed (text: stack, or why the result cannot be
@@ -44,6 +47,9 @@ const END = 13;
 const ERROR = 14;
 const FREE = 15;
 
+/** RESULT's type for a signature adapter's Answer. */
+const ANSWER_TYPE = 'answer';
+
 /** Bytes a streaming response may send before it waits for an ACK from the front. */
 const ACK_EVERY_BYTES = 256 * 1024;
 
@@ -64,6 +70,7 @@ module.exports = {
   CALL, BODY, BODY_END, BODY_ERROR, ABORT, ACK,
   READY, RESULT, WRITE, END, ERROR, FREE,
   ACK_EVERY_BYTES,
+  ANSWER_TYPE,
   encodeChunk,
   decodeChunk,
 };

@@ -38,6 +38,17 @@ class RemoteSocket extends EventEmitter {
   }
 }
 
+/** A header object as a raw list [name, value, …]. */
+function flatHeaders(headers) {
+  const raw = [];
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (Array.isArray(value)) for (const item of value) raw.push(name, item);
+    else raw.push(name, value);
+  }
+  return raw;
+}
+
 /** The request of a CALL message's `spec` (call-invoker.js builds it). */
 function makeRequest(spec) {
   const req = new Request(new RemoteSocket(spec.a));
@@ -48,13 +59,8 @@ function makeRequest(spec) {
   req.httpVersionMajor = Number(spec.v.slice(0, dot));
   req.httpVersionMinor = Number(spec.v.slice(dot + 1));
   req.headers = spec.h;
-  const raw = [];
-  for (const name of Object.keys(spec.h)) {
-    const value = spec.h[name];
-    if (Array.isArray(value)) for (const item of value) raw.push(name, item);
-    else raw.push(name, value);
-  }
-  req.rawHeaders = raw;
+  // spec.r: sent for a foreign signature, the header list as the client sent it
+  req.rawHeaders = spec.r !== undefined ? spec.r : flatHeaders(spec.h);
   if (spec.k !== 's') {
     // The front read the body: the stream is over, as in worker mode.
     req.body = Buffer.from(spec.b, 'latin1');

@@ -5,7 +5,9 @@
 // throw in a timer, an endless loop, running out of memory) costs this one call.
 //
 // Started by executor-pool.js with child_process.fork; its settings come in KUBELESS_EXECUTOR
-// (JSON: file, shownAs, handlerName, functionName, timeout, runtime, memoryLimit, logFormat).
+// (JSON: file, shownAs, handlerName, functionName, timeout, runtime, memoryLimit, logFormat,
+// signature). With a foreign signature the adapter (lib/signatures) runs here, where the function
+// runs: it builds the function's arguments and turns its result into an Answer, sent as RESULT.
 // NODE_PATH comes in the environment, as for the worker (loader.js). With the JSON log format the
 // calls run in an AsyncLocalStorage, so that what the function writes (capture.js) and an error
 // that ends this process are logged with the ids of the call they belong to.
@@ -14,9 +16,9 @@ const { AsyncLocalStorage } = require('node:async_hooks');
 const { pipeline } = require('node:stream');
 const { makeRequest } = require('./executor-request');
 const { ExecutorResponse } = require('./executor-response');
-const { loadHandler } = require('./loader');
+const { loadFunction } = require('./signatures');
 const { decodeData } = require('./event');
-const { TIMEOUT_BODY, convert, streamType } = require('./responses');
+const { TIMEOUT_BODY, Answer, applyAnswer, convert, streamType } = require('./responses');
 const P = require('./executor-protocol');
 const { traceFrom } = require('./trace-context');
 const logFormat = require('./log-format');
@@ -60,6 +62,7 @@ function runExecutor() {
   delete process.env.KUBELESS_EXECUTOR;
   let handler = null;
   let current = null;
+  const rawBody = settings.signature !== undefined && settings.signature !== 'kubeless';
   logFormat.configure(settings.logFormat);
   const calls = logFormat.isJson() ? new AsyncLocalStorage() : null;
   if (calls !== null) {
@@ -146,7 +149,7 @@ function runExecutor() {
     });
     const [eventId, eventType, eventTime, eventNamespace] = spec.e;
     const event = {
-      data: spec.k === 's' ? undefined : decodeData(req.body, spec.h['content-type']),
+      data: spec.k === 's' || rawBody ? undefined : decodeData(req.body, spec.h['content-type']),
       'event-id': eventId,
       'event-type': eventType,
       'event-time': eventTime,
@@ -182,6 +185,10 @@ function runExecutor() {
     }
     const res = call.res;
     if (call.done || res.headersSent || res.writableEnded || res.destroyed) return; // END comes from res
+    if (value instanceof Answer) {
+      sendAnswer(call, res, value);
+      return;
+    }
     let converted;
     try {
       converted = convert(value);
@@ -199,6 +206,20 @@ function runExecutor() {
     const [type, payload] = converted;
     const body = P.encodeChunk(payload);
     send([P.RESULT, call.id, res.takeHead(), body[0], body[1], type]);
+    res.settleQuietly();
+    finish(call);
+  }
+
+  /** A signature's answer: its head on `res`, its body and failure in the RESULT. */
+  function sendAnswer(call, res, answer) {
+    try {
+      applyAnswer(res, answer);
+    } catch (err) {
+      cannotSend(call, err.message);
+      return;
+    }
+    const body = P.encodeChunk(answer.body);
+    send([P.RESULT, call.id, res.takeHead(), body[0], body[1], P.ANSWER_TYPE, answer.failure]);
     res.settleQuietly();
     finish(call);
   }
@@ -283,7 +304,7 @@ async function load(settings) {
   process.on('exit', onExit);
   process.channel?.unref();
   try {
-    return await loadHandler(settings.file, settings.functionName);
+    return await loadFunction(settings.signature, settings.file, settings.functionName);
   } catch (err) {
     process.off('exit', onExit);
     let text = `${prefix}${err?.message ?? err}`;

@@ -149,4 +149,4 @@ class Response extends http.ServerResponse {
   }
 }
 
-module.exports = { Request, Response };
+module.exports = { Request, Response, withCharset };

@@ -23,6 +23,48 @@ const shutdownBody = (eventId) => `Service Unavailable: the runtime shut down be
 class Unsendable extends Error {}
 
 /**
+ * What a signature adapter (lib/signatures) answers a call with: `status` (null: leave it),
+ * `headers` ([name, value, …], a value may be an array: a repeated header; null: none), `body` (a
+ * string or bytes; sent as it is, with no Content-Type but the adapter's), and `failure`: null, or
+ * why the call counts as failed (logged as the contract's `error: event-id=ID: …` line while the
+ * answer is still sent, e.g. the Lambda RIE's error document or a Lambda 1.0 502).
+ */
+class Answer {
+  constructor(status, headers, body, failure = null) {
+    this.status = status;
+    this.headers = headers;
+    this.body = body;
+    this.failure = failure;
+  }
+}
+
+/** The answer's status and headers, onto a response (the real one, or an executor's). */
+function applyAnswer(res, answer) {
+  if (answer.status !== null) res.statusCode = answer.status;
+  const headers = answer.headers;
+  for (let i = 0; headers !== null && i < headers.length; i += 2) {
+    const name = headers[i];
+    if (res.hasHeader(name)) {
+      const current = res.getHeader(name);
+      const more = Array.isArray(headers[i + 1]) ? headers[i + 1] : [headers[i + 1]];
+      res.setHeader(name, [...(Array.isArray(current) ? current : [current]), ...more]);
+    } else {
+      res.setHeader(name, headers[i + 1]);
+    }
+  }
+}
+
+/** Sends an Answer; returns the body's size. Throws Unsendable (as sendBody). */
+function sendAnswer(res, answer) {
+  try {
+    applyAnswer(res, answer);
+  } catch (err) {
+    throw new Unsendable(`${err.message}`);
+  }
+  return sendBody(res, null, answer.body);
+}
+
+/**
  * The response class the server creates. Its head is the one place where the runtime adds its
  * own headers, so that they also reach responses the function writes itself: CORS (unless the
  * function set `Access-Control-Allow-Origin`: its value wins), `Connection: close` during a drain,
@@ -180,5 +222,5 @@ function streamType(source) {
 
 module.exports = {
   TEXT, JSON_TYPE, OCTETS, EMPTY, TIMEOUT_BODY, internalErrorBody, shutdownBody,
-  Unsendable, FunctionResponse, startDraining, rawAnswer, sendError, sendBody, convert, streamType,
+  Unsendable, Answer, applyAnswer, sendAnswer, FunctionResponse, startDraining, rawAnswer, sendError, sendBody, convert, streamType,
 };

@@ -3,9 +3,10 @@
 // at start-up so that the request path only reads plain fields.
 
 const { parseArgs } = require('node:util');
+const { SIGNATURES } = require('./signatures');
 
 const USAGE = `usage: node runtimes/nodejs --from-file PATH --handler MODULE.FUNCTION [--port N] [--host H] [--timeout S] [--isolation MODE]
-                      [--max-inflight N] [--log-format FORMAT]
+                      [--max-inflight N] [--log-format FORMAT] [--signature NAME]
 
 Serves MODULE.FUNCTION over HTTP (Kubeless runtime contract).
 Without --from-file the function is $KUBELESS_FUNC_DIR/$MOD_NAME.{js,mjs,cjs} (container mode),
@@ -22,6 +23,8 @@ with MOD_NAME and FUNC_HANDLER from the environment.
                      (FUNC_MAX_INFLIGHT, default 0: no limit)
   --log-format F     apache (default): access log and function output as they are;
                      json: one JSON record per line on stdout (FUNC_LOG_FORMAT)
+  --signature NAME   how the function is called: kubeless (default: handler(event, context)),
+                     lambda, lambda-v1, openwhisk, openfaas (FUNC_SIGNATURE)
   -h, --help         print this help
 
 Other settings come from the environment: FUNC_RUNTIME, FUNC_MEMORY_LIMIT, FUNC_MEMFILE_MAX,
@@ -29,7 +32,7 @@ REQ_MB_LIMIT, FUNC_GRACE_PERIOD, FUNC_CORS_ORIGINS, FUNC_ACCESS_LOG, FUNC_MAX_HE
 FUNC_HEADER_TIMEOUT, FUNC_CONCURRENCY, FUNC_EXECUTORS_MIN, FUNC_EXECUTOR_IDLE, KUBELESS_INSTALL_VOLUME.`;
 
 /** Options that take a value: a value starting with '-' (`--timeout -1`) is still their value. */
-const VALUE_FLAGS = new Set(['--from-file', '--handler', '--port', '--host', '--timeout', '--isolation', '--max-inflight', '--log-format']);
+const VALUE_FLAGS = new Set(['--from-file', '--handler', '--port', '--host', '--timeout', '--isolation', '--max-inflight', '--log-format', '--signature']);
 const ISOLATION_MODES = ['auto', 'call', 'worker'];
 const LOG_FORMATS = ['apache', 'json'];
 
@@ -80,6 +83,14 @@ function logFormat(name, raw) {
   const text = String(raw).trim().toLowerCase();
   if (!LOG_FORMATS.includes(text)) {
     throw new UsageError(`${name} must be ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(String(raw))}`);
+  }
+  return text;
+}
+
+function signatureName(name, raw) {
+  const text = String(raw).trim().toLowerCase();
+  if (!SIGNATURES.includes(text)) {
+    throw new UsageError(`${name} must be one of ${SIGNATURES.join(', ')}, got ${JSON.stringify(String(raw))}`);
   }
   return text;
 }
@@ -135,6 +146,7 @@ function loadSettings(argv = process.argv.slice(2), env = process.env) {
         isolation: { type: 'string' },
         'max-inflight': { type: 'string' },
         'log-format': { type: 'string' },
+        signature: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -204,6 +216,8 @@ function loadSettings(argv = process.argv.slice(2), env = process.env) {
     logFormat: parsed['log-format'] !== undefined ? logFormat('--log-format', parsed['log-format'])
       : logFormat('FUNC_LOG_FORMAT', envValue(env, 'FUNC_LOG_FORMAT', 'apache')),
     installVolume: env.KUBELESS_INSTALL_VOLUME || null,
+    signature: parsed.signature !== undefined ? signatureName('--signature', parsed.signature)
+      : signatureName('FUNC_SIGNATURE', envValue(env, 'FUNC_SIGNATURE', 'kubeless')),
   });
 }
 

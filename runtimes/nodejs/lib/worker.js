@@ -5,7 +5,7 @@
 // over the pipe on fd 4 (the watchdog's reports, supervisor.js).
 
 const { loadSettings, UsageError } = require('./settings');
-const { loadHandler } = require('./loader');
+const { loadFunction } = require('./signatures');
 const { LoadError } = require('./source');
 const { createApp } = require('./app');
 const { createInvoker, currentCall } = require('./invoker');
@@ -75,7 +75,7 @@ async function load(settings, file, shownAs) {
   process.on('exit', onExit);
   process.channel?.unref();
   try {
-    return await loadHandler(file, settings.functionName);
+    return await loadFunction(settings.signature, file, settings.functionName);
   } catch (err) {
     process.off('exit', onExit);
     if (err instanceof LoadError) startupError(settings, shownAs, err);

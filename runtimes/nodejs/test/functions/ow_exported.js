@@ -1,0 +1,1 @@
+exports.main = (params) => ({ exported: true, params });
