@@ -204,7 +204,7 @@ test('openwhisk params: query, then a JSON object body, later wins; __ow_* field
   assert.equal(binary.__ow_method, 'put');
 });
 
-test('openwhisk answer: HTTP results, whole-result JSON, 204, image base64, error projection', () => {
+test('openwhisk answer: HTTP results, 204 without a body, 400 for a non-object, image base64, error projection', () => {
   let a = openwhisk.answer({ body: '<p>hi</p>' }, 'e');
   assert.deepEqual([a.status, headerOf(a, 'content-type'), a.body], [200, 'text/html', '<p>hi</p>']);
   a = openwhisk.answer({ headers: { location: 'http://openwhisk.org' }, statusCode: 302 }, 'e');
@@ -213,8 +213,12 @@ test('openwhisk answer: HTTP results, whole-result JSON, 204, image base64, erro
   assert.deepEqual([headerOf(a, 'set-cookie'), headerOf(a, 'content-type'), a.body], [['a=1', 'b=2'], 'application/json', '{"x":1}']);
   a = openwhisk.answer({ headers: { 'Content-Type': 'image/png' }, body: PNG.toString('base64') }, 'e');
   assert.deepEqual(a.body, PNG);
-  a = openwhisk.answer({ greeting: 'Hello stranger!' }, 'e');
-  assert.deepEqual([a.status, headerOf(a, 'content-type'), a.body], [200, 'application/json', '{"greeting":"Hello stranger!"}']);
+  a = openwhisk.answer({ greeting: 'Hello stranger!' }, 'e'); // no body: 204, as `.http` answers
+  assert.deepEqual([a.status, a.body], [204, '']);
+  for (const notObject of ['text', [1, 2], 3]) {
+    a = openwhisk.answer(notObject, 'e');
+    assert.deepEqual([a.status, headerOf(a, 'content-type')], [400, 'application/json']);
+  }
   for (const empty of [undefined, null, {}]) assert.deepEqual([openwhisk.answer(empty, 'e').status, openwhisk.answer(empty, 'e').body], [204, '']);
   a = openwhisk.answer({ error: { statusCode: 400, body: 'bad' } }, 'e');
   assert.deepEqual([a.status, a.body], [400, 'bad']);

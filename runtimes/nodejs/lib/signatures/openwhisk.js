@@ -124,20 +124,17 @@ function params(req) {
 
 // ---- result → answer ----------------------------------------------------------------------
 
-function isHttpResult(value) {
-  return isPlainObject(value) && (Object.hasOwn(value, 'statusCode') || Object.hasOwn(value, 'headers') || Object.hasOwn(value, 'body'));
-}
+/** What the controller answers a result that is not an object. */
+const NOT_HTTP = '{"error":"Response is not valid \'message/http\'."}';
 
 /** The `.http` answer of a result (webactions.md "Handling HTTP requests with actions"). */
 function answer(result, eventId) {
+  // As the controller's `.http` answers (webactions.md; resultAsHttp): every object is an HTTP
+  // response (one without `body` is 204, W-py-1's `{greeting}` included); an application error's
+  // `error` is projected; anything that is not an object is not valid message/http: 400.
   let value = result === undefined || result === null ? {} : result;
-  if (isPlainObject(value) && Object.hasOwn(value, 'error')) value = value.error; // the error is projected
-  if (!isHttpResult(value)) {
-    const text = jsonText(value);
-    if (text instanceof Error) return unsendable(eventId, text.message);
-    if (isPlainObject(value) && Object.keys(value).length === 0) return new Answer(204, null, '');
-    return new Answer(200, ['Content-Type', JSON_TYPE], text);
-  }
+  if (isPlainObject(value) && Object.hasOwn(value, 'error')) value = value.error;
+  if (!isPlainObject(value)) return new Answer(400, ['Content-Type', JSON_TYPE], NOT_HTTP);
   const { statusCode, headers, body } = value;
   const out = [];
   if (headers !== undefined && headers !== null) {
