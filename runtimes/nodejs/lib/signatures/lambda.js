@@ -115,9 +115,11 @@ function eventV1(req, eventId, now) {
   const sourceIp = req.socket?.remoteAddress ?? '';
   const userAgent = req.headers['user-agent'] ?? '';
   const [body, isBase64Encoded] = eventBody(req);
+  // A `/{proxy+}` resource (the proxy integration a function behind a REST API has), as Python.
+  const resource = path === '/' ? '/' : '/{proxy+}';
   return {
     version: '1.0',
-    resource: path,
+    resource,
     path,
     httpMethod: req.method,
     headers,
@@ -151,10 +153,10 @@ function eventV1(req, eventId, now) {
       requestTime: requestTime(now),
       requestTimeEpoch: now,
       resourceId: null,
-      resourcePath: path,
+      resourcePath: resource,
       stage: '$default',
     },
-    pathParameters: null,
+    pathParameters: path === '/' ? null : { proxy: path.slice(1) },
     stageVariables: null,
     body: body ?? null,
     isBase64Encoded,
@@ -180,7 +182,7 @@ const STREAM_ID = randomBytes(16).toString('hex');
  * (callbackWaitsForEmptyEventLoop is accepted and has no effect).
  */
 function lambdaContext(context, eventId, settle) {
-  const name = context['function-name'];
+  const name = process.env.AWS_LAMBDA_FUNCTION_NAME || context['function-name'];
   const region = process.env.AWS_REGION || 'us-east-1';
   const deadlineMs = context.deadline * 1000;
   const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
@@ -275,9 +277,14 @@ function answerV2(value, eventId) {
   return new Answer(statusCode, out, isBase64Encoded === true ? Buffer.from(text, 'base64') : text);
 }
 
+/** The fields of a payload 1.0 proxy response: any other makes it malformed, as in Python. */
+const V1_KEYS = new Set(['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded']);
+
 /** Why a payload 1.0 proxy response is malformed, or null. */
 function malformedV1(value) {
   if (!isPlainObject(value)) return `the result is ${describe(value)}, not an object`;
+  const unexpected = Object.keys(value).find((key) => !V1_KEYS.has(key));
+  if (unexpected !== undefined) return `unexpected field ${JSON.stringify(unexpected)}`;
   const { statusCode, headers, multiValueHeaders, body, isBase64Encoded } = value;
   if (!Number.isInteger(statusCode)) return `statusCode must be an integer, got ${describe(statusCode)}`;
   if (headers !== undefined && headers !== null) {
