@@ -253,3 +253,182 @@ def test_lambda_invoke_endpoint(signature: str) -> None:
 def test_lambda_http_exception_is_the_contracts_500() -> None:
     invocation = adapter_for(settings("lambda"), def_handler).invocation(request())
     assert invocation.error(ValueError("x")) is None
+
+
+# -- OpenFaaS ------------------------------------------------------------------------------------
+
+from kubeless_runtime.signatures.openfaas import Headers, Query, flask_response, http_template_response  # noqa: E402
+
+HTML = (b"content-type", b"text/html; charset=utf-8")
+JSON_TYPE = (b"content-type", b"application/json")
+
+
+def test_openfaas_http_event_and_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOSTNAME", "fn-pod-1")
+    adapter = adapter_for(settings("openfaas"), def_handler)
+    req = request("POST", "/p/q", b"name=a&name=b&x=", [(b"content-type", b"text/plain"), (b"x-dup", b"1"), (b"x-dup", b"2")], b"\xffbody")
+    event, context = adapter.invocation(req).args
+    assert event.body == b"\xffbody" and event.method == "POST" and event.path == "/p/q"
+    assert event.headers["CONTENT-TYPE"] == "text/plain" and event.headers.get("content-type") == "text/plain"
+    assert event.headers.get("missing") is None and "X-Dup" in event.headers and 42 not in event.headers
+    assert event.headers["x-dup"] == "1" and event.headers.getlist("X-DUP") == ["1", "2"]
+    assert list(event.headers) == ["Host", "Content-Type", "X-Dup"]
+    assert event.query["name"] == "a" and event.query.get("name") == "a" and event.query.getlist("name") == ["a", "b"]
+    assert event.query["x"] == "" and event.query.get("nope") is None and dict(event.query) == {"name": "a", "x": ""}
+    with pytest.raises(KeyError):
+        event.query["nope"]
+    assert context.hostname == "fn-pod-1"
+
+
+def test_openfaas_classic_gets_the_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    def classic(req: Any) -> Any:
+        return req
+
+    monkeypatch.delenv("RAW_BODY", raising=False)
+    text = adapter_for(settings("openfaas"), classic).invocation(request(body="é".encode()))
+    assert text.args == ("é",)
+    monkeypatch.setenv("RAW_BODY", "true")
+    raw = adapter_for(settings("openfaas"), classic).invocation(request(body=b"\xff"))
+    assert raw.args == (b"\xff",)
+    assert raw.answer("x").headers == [HTML]  # the result goes to Flask as is
+
+
+def test_openfaas_refuses_other_arities() -> None:
+    with pytest.raises(SignatureError, match="takes 3 arguments"):
+        adapter_for(settings("openfaas"), lambda a, b, c: None)
+    with pytest.raises(SignatureError):
+        adapter_for(settings("openfaas"), lambda: None)
+
+
+@pytest.mark.parametrize(
+    ("result", "status", "headers", "body"),
+    [
+        (None, 200, [HTML], b""),
+        ({"statusCode": 200, "body": "Hello from OpenFaaS!"}, 200, [HTML], b"Hello from OpenFaaS!"),
+        ({"statusCode": 201, "body": {"key": "value", "a": "é"}}, 201, [JSON_TYPE], b'{"a":"\\u00e9","key":"value"}\n'),
+        ({"statusCode": 400, "body": {"error": "Bad request"}}, 400, [JSON_TYPE], b'{"error":"Bad request"}\n'),
+        ({"body": {"k": 1}, "headers": {"Location": "https://www.example.com/"}}, 200,
+         [JSON_TYPE, (b"location", b"https://www.example.com/")], b'{"k":1}\n'),
+        ({"statusCode": 202}, 202, [HTML], b""),
+        ({"body": [1, 2]}, 200, [HTML], b"[1, 2]"),  # str(body): a list's repr, as the template does
+        ({"body": "x", "headers": {"Content-Type": "text/plain"}}, 200, [(b"content-type", b"text/plain")], b"x"),
+        ({"body": b"\x00", "headers": {"Content-type": "application/octet-stream"}}, 200,
+         [(b"content-type", b"application/octet-stream")], b"\x00"),
+        ("You said: hi", 200, [HTML], b"You said: hi"),
+        (("Method not allowed", 405), 405, [HTML], b"Method not allowed"),
+        ({"name": "x"}, 200, [HTML], b""),  # any dict is the template's response shape: no body → ""
+    ],
+)
+def test_openfaas_http_template_results(result: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    reply = http_template_response(result)
+    assert (reply.status, reply.headers, reply.body) == (status, headers, body)
+
+
+@pytest.mark.parametrize(
+    ("rv", "status", "headers", "body"),
+    [
+        ("héllo", 200, [HTML], "héllo".encode()),
+        (b"\x00", 200, [HTML], b"\x00"),
+        ({"b": 1, "a": [1]}, 200, [JSON_TYPE], b'{"a":[1],"b":1}\n'),
+        ([1, "x"], 200, [JSON_TYPE], b'[1,"x"]\n'),
+        (("x", 201), 201, [HTML], b"x"),
+        (("x", "404 NOT FOUND"), 404, [HTML], b"x"),
+        (("x", {"X-A": "1"}), 200, [HTML, (b"x-a", b"1")], b"x"),
+        (("x", 202, [("Content-Type", "text/plain")]), 202, [(b"content-type", b"text/plain")], b"x"),
+    ],
+)
+def test_flask_make_response(rv: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    reply = flask_response(rv)
+    assert isinstance(reply, Reply)
+    assert (reply.status, reply.headers, reply.body) == (status, headers, body)
+
+
+def test_flask_streams_an_iterator() -> None:
+    answer = flask_response(iter(["a", b"b"]))
+    assert isinstance(answer, Stream) and answer.headers == [HTML]
+    assert list(answer.iterator) == [b"a", b"b"]
+
+
+@pytest.mark.parametrize("rv", [None, 42, 1.5, ("x",), ("x", 1, {}, 4), ("x", 99), object()])
+def test_flask_refuses_what_flask_refuses(rv: Any) -> None:
+    with pytest.raises(ConversionError):
+        flask_response(rv)
+
+
+def test_case_insensitive_mappings() -> None:
+    headers = Headers([("Content-Type", "a"), ("X-A", "1"), ("x-a", "2")])
+    assert len(headers) == 2 and headers["content-type"] == "a" and headers.getlist("X-a") == ["1", "2"]
+    query = Query([("k", "1"), ("k", "2")])
+    assert query["k"] == "1" and query.to_dict() == {"k": "1"} and query.to_dict(flat=False) == {"k": ["1", "2"]}
+
+
+# -- OpenWhisk -----------------------------------------------------------------------------------
+
+from kubeless_runtime.signatures.openwhisk import web_answer  # noqa: E402
+
+
+def ow_args(method: str = "GET", path: str = "/", query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None,
+            body: bytes = b"") -> dict[str, Any]:
+    invocation = adapter_for(settings("openwhisk"), lambda args: args).invocation(request(method, path, query, headers, body))
+    (args,) = invocation.args
+    return args
+
+
+def test_openwhisk_args_merge_query_and_json_body() -> None:
+    args = ow_args("POST", "/a/b", b"name=q&x=1", [(b"content-type", b"application/json"), (b"X-Dup", b"1"), (b"x-dup", b"2")],
+                   b'{"name": "body", "n": 2}')
+    assert args["name"] == "body" and args["x"] == "1" and args["n"] == 2  # the body wins
+    assert args["__ow_method"] == "post" and args["__ow_path"] == "/a/b"
+    assert args["__ow_headers"]["x-dup"] == "1,2" and args["__ow_headers"]["content-type"] == "application/json"
+    assert "__ow_body" not in args
+
+
+def test_openwhisk_args_form_text_binary() -> None:
+    form = ow_args("POST", headers=[(b"content-type", b"application/x-www-form-urlencoded")], body=b"a=1&b=%C3%A9")
+    assert (form["a"], form["b"], form["__ow_path"]) == ("1", "é", "")
+    text = ow_args("POST", headers=[(b"content-type", b"text/plain")], body="héllo".encode())
+    assert text["__ow_body"] == "héllo"
+    untyped = ow_args("POST", body=b"plain")
+    assert untyped["__ow_body"] == "plain"
+    binary = ow_args("POST", headers=[(b"content-type", b"image/png")], body=b"\x89PNG")
+    assert base64.b64decode(binary["__ow_body"]) == b"\x89PNG"
+    not_utf8 = ow_args("POST", headers=[(b"content-type", b"text/plain")], body=b"\xff")
+    assert base64.b64decode(not_utf8["__ow_body"]) == b"\xff"
+    array = ow_args("POST", headers=[(b"content-type", b"application/json")], body=b"[1, 2]")
+    assert array["__ow_body"] == "[1, 2]"
+    assert "__ow_body" not in ow_args("GET")
+    with pytest.raises(BadJson):
+        ow_args("POST", headers=[(b"content-type", b"application/json")], body=b"{bad")
+
+
+@pytest.mark.parametrize(
+    ("result", "status", "headers", "body"),
+    [
+        ({"greeting": "Hello stranger!"}, 204, [], b""),  # .http: no body, 204 (webactions.md)
+        (None, 204, [], b""),
+        ({}, 204, [], b""),
+        ({"body": "<html/>"}, 200, [HTML], b"<html/>"),
+        ({"headers": {"location": "http://openwhisk.org"}, "statusCode": 302}, 302, [(b"location", b"http://openwhisk.org")], b""),
+        ({"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": {"a": 1}}, 200,
+         [(b"content-type", b"application/json")], b'{"a": 1}'),
+        ({"body": {"a": 1}}, 200, [JSON_TYPE], b'{"a": 1}'),
+        ({"headers": {"Set-Cookie": ["a=1", "b=2"]}, "body": "x"}, 200, [(b"set-cookie", b"a=1"), (b"set-cookie", b"b=2"), HTML], b"x"),
+        ({"headers": {"Content-Type": "image/png"}, "body": base64.b64encode(b"\x89PNG").decode()}, 200,
+         [(b"content-type", b"image/png")], b"\x89PNG"),
+        ({"error": {"statusCode": 400}}, 400, [], b""),
+        ({"error": "oops"}, 400, [JSON_TYPE], b"{\"error\":\"Response is not valid 'message/http'.\"}"),
+        ([1, 2], 400, [JSON_TYPE], b"{\"error\":\"Response is not valid 'message/http'.\"}"),
+        ({"error": {"statusCode": 404, "body": "gone"}, "other": 1}, 404, [HTML], b"gone"),
+        ({"statusCode": "201", "body": "x"}, 201, [HTML], b"x"),
+    ],
+)
+def test_openwhisk_results(result: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    reply = web_answer(result)
+    assert (reply.status, reply.headers, reply.body) == (status, headers, body)
+
+
+@pytest.mark.parametrize("bad", [{"statusCode": 700}, {"headers": "x"}, {"headers": {"a": {"b": 1}}},
+                                 {"headers": {"Content-Type": "image/png"}, "body": "%%"}, {"body": {1, 2}}])
+def test_openwhisk_unsendable(bad: Any) -> None:
+    with pytest.raises(ConversionError):
+        web_answer(bad)

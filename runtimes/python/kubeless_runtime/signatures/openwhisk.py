@@ -7,13 +7,15 @@ the query parameters, then the keys of a JSON-object or form body (later ones wi
 nor a form: text, or base64 for a binary content type or a body that is not UTF-8. A malformed
 JSON body is the contract's 400.
 
-The result: an object with any of `statusCode`, `headers`, `body` is the HTTP answer (status 200,
-or 204 without a body; a header's value may be a list: repeated headers; without a content type a
-string body is `text/html`, another `application/json`; with an `image/*` one a string body is
-base64-decoded). `{"error": X}` is projected: X is answered the same way (a non-object X: 400, as
-the controller answers a response that is not valid `message/http`). Any other result (W-py-1's
-`{"greeting": ...}`, a list) is 200 `application/json`, the whole result (what `.json` gives);
-None is `{}`, so 204.
+The result is the HTTP answer, as `.http` makes it (the controller's `resultAsHttp`): `statusCode`
+(200, or 204 when there is no body), `headers` (a value may be a list: repeated headers), `body`
+(without a content type a string is `text/html`, another value `application/json`; with an
+`image/*` one a string is base64-decoded). A result without `body` (W-py-1's `{"greeting": ...}`)
+is therefore 204 with no body, as webactions.md says for `.http` (SHARED-DECISIONS-11 asked for 200
+and the whole result as JSON, which is what `.json` gives: the conformance cases follow the
+platform; reported). None is `{}`, so 204. `{"error": X, ...}` is an application error: X is
+projected and answered the same way. A result, or a projected error, that is not an object is 400,
+as the controller answers a response that is not valid `message/http`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from . import Request, is_text_type, text_or_base64
 
 TEXT_HTML = (b"content-type", b"text/html; charset=utf-8")
 APPLICATION_JSON = (b"content-type", b"application/json")
-_HTTP_KEYS = ("statusCode", "headers", "body")
 
 
 def _json(value: Any) -> bytes:
@@ -101,17 +102,15 @@ def _not_http() -> Reply:
 
 
 def web_answer(result: Any) -> Reply:
+    """The action's result as `.http` answers it (the controller's `resultAsHttp`)."""
     if result is None:
-        result = {}
-    if type(result) is dict:
-        if any(key in result for key in _HTTP_KEYS):
-            return http_answer(result)
-        if "error" in result and len(result) == 1:  # an application error: the error is projected
-            error = result["error"]
-            return http_answer(error) if type(error) is dict else _not_http()
-        if not result:
-            return Reply(204, [], b"")
-    return Reply(200, [APPLICATION_JSON], _json(result))
+        result = {}  # runner.js / the launcher: no result is {}
+    if type(result) is not dict:
+        return _not_http()
+    if "error" in result:  # an application error: the controller projects `error` and answers that
+        error = result["error"]
+        return http_answer(error) if type(error) is dict else _not_http()
+    return http_answer(result)
 
 
 class _Invocation:
