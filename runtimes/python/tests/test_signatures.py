@@ -432,3 +432,12 @@ def test_openwhisk_results(result: Any, status: int, headers: list[tuple[bytes, 
 def test_openwhisk_unsendable(bad: Any) -> None:
     with pytest.raises(ConversionError):
         web_answer(bad)
+
+
+def test_the_registry_has_every_signature_the_setting_accepts() -> None:
+    from kubeless_runtime.settings import SIGNATURES
+    from kubeless_runtime.signatures import REGISTRY
+
+    assert set(REGISTRY) == set(SIGNATURES) - {"kubeless"}
+    for name in REGISTRY:
+        assert hasattr(adapter_for(settings(name), def_handler), "invocation")

@@ -124,21 +124,46 @@ def positional_arity(function: Callable[..., Any]) -> int | None:
     return count
 
 
+def _lambda(settings: Any, function: Callable[..., Any]) -> Any:
+    from .aws_lambda import LambdaAdapter
+
+    return LambdaAdapter(settings, function, version="2.0")
+
+
+def _lambda_v1(settings: Any, function: Callable[..., Any]) -> Any:
+    from .aws_lambda import LambdaAdapter
+
+    return LambdaAdapter(settings, function, version="1.0")
+
+
+def _openwhisk(settings: Any, function: Callable[..., Any]) -> Any:
+    from .openwhisk import OpenWhiskAdapter
+
+    return OpenWhiskAdapter(settings, function)
+
+
+def _openfaas(settings: Any, function: Callable[..., Any]) -> Any:
+    from .openfaas import OpenFaaSAdapter
+
+    return OpenFaaSAdapter(settings, function)
+
+
+# The registry: FUNC_SIGNATURE → the adapter's maker (settings.SIGNATURES lists the same names).
+REGISTRY: dict[str, Callable[[Any, Callable[..., Any]], Any]] = {
+    "lambda": _lambda,
+    "lambda-v1": _lambda_v1,
+    "openwhisk": _openwhisk,
+    "openfaas": _openfaas,
+}
+
+
 def adapter_for(settings: Any, function: Callable[..., Any]) -> Any:
     """The adapter of `settings.signature` for this function; None for `kubeless`. SignatureError if it cannot be."""
     name = settings.signature
     if name == "kubeless":
         return None
-    if name in ("lambda", "lambda-v1"):
-        from .aws_lambda import LambdaAdapter
-
-        return LambdaAdapter(settings, function, version="1.0" if name == "lambda-v1" else "2.0")
-    if name == "openwhisk":
-        from .openwhisk import OpenWhiskAdapter
-
-        return OpenWhiskAdapter(settings, function)
-    if name == "openfaas":
-        from .openfaas import OpenFaaSAdapter
-
-        return OpenFaaSAdapter(settings, function)
-    raise SignatureError(f"unknown signature {name!r}")
+    try:
+        make = REGISTRY[name]
+    except KeyError:
+        raise SignatureError(f"unknown signature {name!r}") from None
+    return make(settings, function)
