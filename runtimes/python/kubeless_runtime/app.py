@@ -34,7 +34,7 @@ from .readiness import Readiness
 from .responses import TEXT_PLAIN, ConversionError, Reply, Stream, convert, is_http_response
 from .sending import being_cancelled
 from .settings import Settings
-from .signatures import FailedAnswer, Request
+from .signatures import FailedAnswer, Request, bind
 from .tracecontext import trace_of
 
 Scope = MutableMapping[str, Any]
@@ -66,8 +66,9 @@ class FunctionApp:
         access_log: AccessLog | None,
         readiness: Readiness | None = None,
     ) -> None:
-        self.function = loaded.function
         self.adapter = loaded.adapter  # FUNC_SIGNATURE's (signatures/); None: the contract's event and context
+        # Called as function(event, context) either way: with a signature, as (invocation, None) (signatures.bind).
+        self.function = loaded.function if self.adapter is None else bind(loaded.function, loaded.is_async)
         self.is_async = loaded.is_async
         self.is_async_gen = loaded.is_async_gen
         self.invoker = invoker
@@ -219,14 +220,13 @@ class FunctionApp:
                     return
             event = make_event(scope, headers, body, data, event_id, self.event_time.format(now))
             context = make_context(self.function_name, self.timeout, self.runtime, self.memory_limit, now + self.timeout, trace)
-            args: tuple[Any, ...] = (event, context)
         else:  # FUNC_SIGNATURE: the adapter makes the function's arguments, and later its answer
             try:
                 invocation = self.adapter.invocation(Request(scope, headers, body, event_id, now, now + self.timeout, trace))
             except BadJson as exc:
                 await self._error(scope, send, headers, 400, exc.text, cors)
                 return
-            args = invocation.args
+            event, context = invocation, None
         deadline = arrived + self.timeout
 
         metrics = self.metrics
@@ -236,7 +236,7 @@ class FunctionApp:
         started = time.perf_counter()
         status, size = 500, 0
         try:
-            status, size = await self._run(scope, receive, send, args, invocation, event_id, deadline, counters, cors, since)
+            status, size = await self._run(scope, receive, send, event, context, invocation, event_id, deadline, counters, cors, since)
         except asyncio.CancelledError as exc:
             counters.failures += 1
             task = asyncio.current_task()
@@ -273,7 +273,8 @@ class FunctionApp:
         scope: Scope,
         receive: Receive,
         send: Send,
-        args: tuple[Any, ...],
+        event: Any,
+        context: Any,
         invocation: Any,
         event_id: str,
         deadline: float,
@@ -283,21 +284,21 @@ class FunctionApp:
     ) -> tuple[int, int]:
         """Call the function and send its answer; returns (status, body bytes) for the access log.
 
-        `args`: the contract's (event, context), or what the signature's adapter made, in which case
-        `invocation` (signatures/) turns the result into the answer. `since`: the request's arrival
-        (time.monotonic), for the queue time up to the function's start."""
+        `event`, `context`: the contract's; with a signature, the adapter's `invocation` and None (the
+        function is then `signatures.bind`'s wrapper), and `invocation` turns the result into the
+        answer. `since`: the request's arrival (time.monotonic), for the queue time up to the function's start."""
         invoker = self.invoker
         assert invoker is not None
         try:
             try:
                 if self.is_async_gen:
                     self.metrics.queue.observe(time.monotonic() - since)
-                    result = self.function(*args)
+                    result = self.function(event, context)
                 elif self.is_async:
                     self.metrics.queue.observe(time.monotonic() - since)
-                    result = await invoker.on_loop(deadline, self.function(*args))
+                    result = await invoker.on_loop(deadline, self.function(event, context))
                 else:  # the invoker observes the queue time when a thread starts the call
-                    result = await invoker.in_thread(deadline, self.function, *args, since=since)
+                    result = await invoker.in_thread(deadline, self.function, event, context, since=since)
                     if hasattr(result, "__await__"):  # e.g. a sync wrapper around a coroutine
                         result = await invoker.on_loop(deadline, result)
             except CallTimeout:

@@ -48,7 +48,7 @@ from .leave import leave
 from .loader import LoadedFunction
 from .responses import Reply, StarletteResponse, Stream, check_start, convert, encode_chunk, is_http_response
 from .settings import Settings
-from .signatures import FailedAnswer, Request
+from .signatures import FailedAnswer, Request, bind
 from .tracecontext import Trace
 
 HEADER = struct.Struct("<I")
@@ -88,8 +88,9 @@ def _exit_code(exc: SystemExit) -> int:
 class Executor:
     def __init__(self, sock: socket.socket, loaded: LoadedFunction, settings: Settings) -> None:
         self.sock = sock
-        self.function = loaded.function
         self.adapter = loaded.adapter  # FUNC_SIGNATURE's (signatures/); None: the contract's event and context
+        # Called as function(event, context) either way: with a signature, as (invocation, None) (signatures.bind).
+        self.function = loaded.function if self.adapter is None else bind(loaded.function, loaded.is_async)
         self.is_async = loaded.is_async
         self.is_async_gen = loaded.is_async_gen
         self.settings = settings
@@ -179,11 +180,10 @@ class Executor:
                 context = make_context(
                     settings.function_name, settings.timeout, settings.runtime, settings.memory_limit, deadline, trace  # type: ignore[arg-type]
                 )
-                args: tuple[Any, ...] = (event, context)
             else:  # FUNC_SIGNATURE: the adapter makes the function's arguments, and later its answer
                 request = Request(scope, headers, body, event_id, deadline - settings.timeout, deadline, Trace(*trace))
                 invocation = self.adapter.invocation(request)
-                args = invocation.args
+                event, context = invocation, None
         except BadJson as exc:
             self.send(("bad", exc.text))
             return
@@ -191,9 +191,9 @@ class Executor:
         try:
             try:
                 if self.is_async and not self.is_async_gen:
-                    result = self.loop.run_until_complete(self.function(*args))
+                    result = self.loop.run_until_complete(self.function(event, context))
                 else:
-                    result = self.function(*args)
+                    result = self.function(event, context)
                     if hasattr(result, "__await__"):
                         result = self.loop.run_until_complete(result)
             except SystemExit as exc:
@@ -206,7 +206,7 @@ class Executor:
             raise
         except BaseException as exc:
             log_error(event_id, exc)
-            reply = invocation.error(exc) if invocation is not None else None
+            reply = invocation.error(exc) if invocation is not None and not isinstance(exc, MemoryError) else None
             if reply is not None:  # a signature's answer to an exception (the Lambda invoke endpoint's)
                 self.send(("f", int(reply.status), reply.headers, bytes(reply.body), began))
             else:

@@ -441,3 +441,23 @@ def test_the_registry_has_every_signature_the_setting_accepts() -> None:
     assert set(REGISTRY) == set(SIGNATURES) - {"kubeless"}
     for name in REGISTRY:
         assert hasattr(adapter_for(settings(name), def_handler), "invocation")
+
+
+def test_bind_keeps_the_kind_of_function() -> None:
+    import asyncio
+    import inspect
+
+    from kubeless_runtime.signatures import bind
+
+    def one(args: Any) -> Any:
+        return ("sync", args)
+
+    async def two(event: Any, context: Any) -> Any:
+        return ("async", event, context)
+
+    invocation = SimpleNamespace(args=("a",))
+    sync = bind(one, False)
+    assert not inspect.iscoroutinefunction(sync) and sync(invocation, None) == ("sync", "a")
+    coro = bind(two, True)
+    assert inspect.iscoroutinefunction(coro)
+    assert asyncio.run(coro(SimpleNamespace(args=("e", "c")), None)) == ("async", "e", "c")

@@ -12,7 +12,9 @@ the function: the worker in `worker` isolation (app.py), an executor in `call` i
 (executor.py). There, per call:
 
     invocation = adapter.invocation(Request(...))   # may raise call.BadJson (400, not a call)
-    result = function(*invocation.args)              # def in a thread / executor, async def awaited
+    result = function(*invocation.args)              # def in a thread / executor, async def awaited:
+                                                     # bind(function)(invocation, None), on the paths
+                                                     # the contract's function(event, context) takes
     answer = invocation.answer(result)               # a responses.Reply/Stream; ConversionError → 500;
                                                      # FailedAnswer → its reply, counted as a failure
     invocation.error(exc)                            # when the function raised: a reply instead of
@@ -155,6 +157,24 @@ REGISTRY: dict[str, Callable[[Any, Callable[..., Any]], Any]] = {
     "openwhisk": _openwhisk,
     "openfaas": _openfaas,
 }
+
+
+def bind(function: Callable[..., Any], is_async: bool) -> Callable[..., Any]:
+    """The function as the runtime calls it under a signature: `(invocation, None)`, so the call paths
+    (app.py, executor.py) are the contract's `function(event, context)` whatever the signature, and
+    the default `kubeless` pays nothing for signatures. An `async def` stays a coroutine function, so
+    it still runs on the event loop; its frames are the runtime's and left out of tracebacks."""
+    if is_async:
+
+        async def call_async(invocation: Any, _: None) -> Any:
+            return await function(*invocation.args)
+
+        return call_async
+
+    def call(invocation: Any, _: None) -> Any:
+        return function(*invocation.args)
+
+    return call
 
 
 def adapter_for(settings: Any, function: Callable[..., Any]) -> Any:
