@@ -31,9 +31,10 @@ from .invoker import CallTimeout, Invoker
 from .loader import LoadedFunction
 from .metrics import Metrics
 from .readiness import Readiness
-from .responses import TEXT_PLAIN, Reply, Stream, convert, is_http_response
+from .responses import TEXT_PLAIN, ConversionError, Reply, Stream, convert, is_http_response
 from .sending import being_cancelled
 from .settings import Settings
+from .signatures import FailedAnswer, Request, bind
 from .tracecontext import trace_of
 
 Scope = MutableMapping[str, Any]
@@ -65,7 +66,9 @@ class FunctionApp:
         access_log: AccessLog | None,
         readiness: Readiness | None = None,
     ) -> None:
-        self.function = loaded.function
+        self.adapter = loaded.adapter  # FUNC_SIGNATURE's (signatures/); None: the contract's event and context
+        # Called as function(event, context) either way: with a signature, as (invocation, None) (signatures.bind).
+        self.function = loaded.function if self.adapter is None else bind(loaded.function, loaded.is_async)
         self.is_async = loaded.is_async
         self.is_async_gen = loaded.is_async_gen
         self.invoker = invoker
@@ -203,19 +206,27 @@ class FunctionApp:
             await self.remote.call(scope, receive, send, headers, body, cors, arrived, now, since, event_id, trace)
             return
 
-        data: Any = body
-        if is_json(headers.get(b"content-type")):
+        invocation = None
+        if self.adapter is None:
+            data: Any = body
+            if is_json(headers.get(b"content-type")):
+                try:
+                    if len(body) < BIG_JSON:
+                        data = decode_json(body)
+                    else:  # a big body would stall every other request on this loop (and /healthz)
+                        data = await loop.run_in_executor(None, decode_json, body)
+                except BadJson as exc:
+                    await self._error(scope, send, headers, 400, exc.text, cors)
+                    return
+            event = make_event(scope, headers, body, data, event_id, self.event_time.format(now))
+            context = make_context(self.function_name, self.timeout, self.runtime, self.memory_limit, now + self.timeout, trace)
+        else:  # FUNC_SIGNATURE: the adapter makes the function's arguments, and later its answer
             try:
-                if len(body) < BIG_JSON:
-                    data = decode_json(body)
-                else:  # a big body would stall every other request on this loop (and /healthz)
-                    data = await loop.run_in_executor(None, decode_json, body)
+                invocation = self.adapter.invocation(Request(scope, headers, body, event_id, now, now + self.timeout, trace))
             except BadJson as exc:
                 await self._error(scope, send, headers, 400, exc.text, cors)
                 return
-
-        event = make_event(scope, headers, body, data, event_id, self.event_time.format(now))
-        context = make_context(self.function_name, self.timeout, self.runtime, self.memory_limit, now + self.timeout, trace)
+            event, context = invocation, None
         deadline = arrived + self.timeout
 
         metrics = self.metrics
@@ -225,7 +236,7 @@ class FunctionApp:
         started = time.perf_counter()
         status, size = 500, 0
         try:
-            status, size = await self._run(scope, receive, send, event, context, deadline, counters, cors, since)
+            status, size = await self._run(scope, receive, send, event, context, invocation, event_id, deadline, counters, cors, since)
         except asyncio.CancelledError as exc:
             counters.failures += 1
             task = asyncio.current_task()
@@ -262,8 +273,10 @@ class FunctionApp:
         scope: Scope,
         receive: Receive,
         send: Send,
-        event: dict[str, Any],
-        context: dict[str, Any],
+        event: Any,
+        context: Any,
+        invocation: Any,
+        event_id: str,
         deadline: float,
         counters: Any,
         cors: Any,
@@ -271,7 +284,9 @@ class FunctionApp:
     ) -> tuple[int, int]:
         """Call the function and send its answer; returns (status, body bytes) for the access log.
 
-        `since`: the request's arrival (time.monotonic), for the queue time up to the function's start."""
+        `event`, `context`: the contract's; with a signature, the adapter's `invocation` and None (the
+        function is then `signatures.bind`'s wrapper), and `invocation` turns the result into the
+        answer. `since`: the request's arrival (time.monotonic), for the queue time up to the function's start."""
         invoker = self.invoker
         assert invoker is not None
         try:
@@ -291,10 +306,12 @@ class FunctionApp:
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:
-                if not is_http_response(exc):
+                if invocation is not None or not is_http_response(exc):
                     raise
                 result = exc  # bottle.abort() and raised HTTPResponses set a status
-            if (type(result) is list or type(result) is dict) and bigjson.is_big(result):
+            if invocation is not None:
+                answer = invocation.answer(result)
+            elif (type(result) is list or type(result) is dict) and bigjson.is_big(result):
                 answer = await sending.big_json(result)  # in batches, in a thread: the loop keeps running
             else:
                 answer = convert(result)
@@ -302,19 +319,26 @@ class FunctionApp:
             counters.timeouts += 1
             counters.failures += 1
             return await self._send_error(send, 408, TIMEOUT_BODY, cors)
+        except FailedAnswer as exc:  # a signature's answer that counts as a failure (Lambda 1.0's 502)
+            counters.failures += 1
+            runtimelog.error(exc.line)
+            answer = exc.reply
         except BaseException as exc:
             if being_cancelled(exc):
                 raise
             counters.failures += 1
-            self._log_error(event["event-id"], exc)
-            return await self._send_error(send, 500, internal_error_body(event["event-id"]), cors)
+            self._log_error(event_id, exc)
+            reply = invocation.error(exc) if invocation is not None and not isinstance(exc, ConversionError) else None
+            if reply is None:
+                return await self._send_error(send, 500, internal_error_body(event_id), cors)
+            answer = reply  # a signature's answer to an exception (the Lambda invoke endpoint's)
 
         if type(answer) is Reply:
             await self._send(send, answer.status, answer.headers, answer.body, cors)
             return answer.status, len(answer.body)
         if type(answer) is Stream:
-            return await sending.stream(self, send, receive, answer, deadline, counters, cors, event["event-id"])
-        return await sending.starlette(self, scope, receive, send, answer, deadline, counters, cors, event["event-id"])
+            return await sending.stream(self, send, receive, answer, deadline, counters, cors, event_id)
+        return await sending.starlette(self, scope, receive, send, answer, deadline, counters, cors, event_id)
 
     async def _shut_down_before_the_end(self, send: Send, event_id: str, cors: Any) -> tuple[int, int]:
         """CONTRACT §8: a call still running when the grace period ends is answered 503."""

@@ -11,6 +11,8 @@ as pickle on these. Nothing but the runtime's own frames crosses it:
                         ("r", status, headers, body, began)           a complete answer
                         ("bad", text)                                 400: malformed JSON, not a call
                         ("err", retire, began)                        500: the function raised (logged here)
+                        ("f", status, headers, body, began)           a signature's answer that counts as a
+                                                                      failure (logged here)
                         ("s", status, headers, began), ("c", chunk)…, ("e", outcome)   a streamed answer
                         ("a", asgi message, began), ("a", asgi message)…, ("e", outcome)   a Starlette Response
 
@@ -46,6 +48,7 @@ from .leave import leave
 from .loader import LoadedFunction
 from .responses import Reply, StarletteResponse, Stream, check_start, convert, encode_chunk, is_http_response
 from .settings import Settings
+from .signatures import FailedAnswer, Request, bind
 from .tracecontext import Trace
 
 HEADER = struct.Struct("<I")
@@ -85,7 +88,9 @@ def _exit_code(exc: SystemExit) -> int:
 class Executor:
     def __init__(self, sock: socket.socket, loaded: LoadedFunction, settings: Settings) -> None:
         self.sock = sock
-        self.function = loaded.function
+        self.adapter = loaded.adapter  # FUNC_SIGNATURE's (signatures/); None: the contract's event and context
+        # Called as function(event, context) either way: with a signature, as (invocation, None) (signatures.bind).
+        self.function = loaded.function if self.adapter is None else bind(loaded.function, loaded.is_async)
         self.is_async = loaded.is_async
         self.is_async_gen = loaded.is_async_gen
         self.settings = settings
@@ -165,19 +170,23 @@ class Executor:
             "http_version": http_version, "root_path": root_path,
         }
         headers = dict(header_list)
-        content_type = headers.get(b"content-type")
-        data: Any = body
-        if is_json(content_type):
-            try:
-                data = decode_json(body)
-            except BadJson as exc:
-                self.send(("bad", exc.text))
-                return
         settings = self.settings
-        event = make_event(scope, headers, body, data, event_id, arrival)
-        context = make_context(
-            settings.function_name, settings.timeout, settings.runtime, settings.memory_limit, deadline, trace  # type: ignore[arg-type]
-        )
+        invocation = None
+        try:
+            if self.adapter is None:
+                content_type = headers.get(b"content-type")
+                data: Any = decode_json(body) if is_json(content_type) else body
+                event = make_event(scope, headers, body, data, event_id, arrival)
+                context = make_context(
+                    settings.function_name, settings.timeout, settings.runtime, settings.memory_limit, deadline, trace  # type: ignore[arg-type]
+                )
+            else:  # FUNC_SIGNATURE: the adapter makes the function's arguments, and later its answer
+                request = Request(scope, headers, body, event_id, deadline - settings.timeout, deadline, Trace(*trace))
+                invocation = self.adapter.invocation(request)
+                event, context = invocation, None
+        except BadJson as exc:
+            self.send(("bad", exc.text))
+            return
         began = time.monotonic()
         try:
             try:
@@ -190,19 +199,27 @@ class Executor:
             except SystemExit as exc:
                 raise _Exit(_exit_code(exc)) from None
             except BaseException as exc:
-                if not is_http_response(exc):
+                if invocation is not None or not is_http_response(exc):
                     raise
                 result = exc
         except _Exit:
             raise
         except BaseException as exc:
             log_error(event_id, exc)
-            self.send(("err", isinstance(exc, MemoryError), began))  # after a MemoryError, start afresh
+            reply = invocation.error(exc) if invocation is not None and not isinstance(exc, MemoryError) else None
+            if reply is not None:  # a signature's answer to an exception (the Lambda invoke endpoint's)
+                self.send(("f", int(reply.status), reply.headers, bytes(reply.body), began))
+            else:
+                self.send(("err", isinstance(exc, MemoryError), began))  # after a MemoryError, start afresh
             return
         try:
-            answer = convert(result)
+            answer = convert(result) if invocation is None else invocation.answer(result)
             if type(answer) is Reply:
                 reply = frame(("r", int(answer.status), answer.headers, bytes(answer.body), began))
+        except FailedAnswer as exc:  # a signature's answer that counts as a failure (Lambda 1.0's 502)
+            runtimelog.error(exc.line)
+            self.send(("f", int(exc.reply.status), exc.reply.headers, bytes(exc.reply.body), began))
+            return
         except Exception as exc:  # noqa: BLE001 - the runtime's conversion failed, not the function
             log_unsendable(event_id, exc)
             self.send(("err", False, began))

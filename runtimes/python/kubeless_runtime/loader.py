@@ -43,6 +43,7 @@ class LoadedFunction:
     file: str
     is_async: bool  # `async def` (or a callable whose __call__ is): runs on the event loop
     is_async_gen: bool  # `async def` with `yield`: its call returns an async generator at once
+    adapter: Any = None  # FUNC_SIGNATURE's adapter (signatures/), None for the contract's own `kubeless`
 
 
 def preload_runtime_modules() -> None:
@@ -54,6 +55,7 @@ def preload_runtime_modules() -> None:
     the function's folder is on sys.path.
     """
     from . import app, supervisor, worker  # noqa: F401 - starlette, bottle, prometheus-client, ...
+    from .signatures import aws_lambda, openfaas, openwhisk  # noqa: F401 - and what the adapters import
     from .stack import detect
     import uvicorn.lifespan.off  # noqa: F401
 
@@ -160,9 +162,16 @@ def load_function(settings: Settings) -> LoadedFunction:
         raise LoadError(f"the module has no function named {settings.function_name!r}") from None
     if not callable(function):
         raise LoadError(f"{settings.function_name!r} is not callable (it is of type {type(function).__name__})")
+    from .signatures import SignatureError, adapter_for
+
+    try:
+        adapter = adapter_for(settings, function)
+    except SignatureError as exc:
+        raise LoadError(str(exc)) from None
     return LoadedFunction(
         function=function,
         file=file,
         is_async=_is_async_callable(function),
         is_async_gen=inspect.isasyncgenfunction(function),
+        adapter=adapter,
     )

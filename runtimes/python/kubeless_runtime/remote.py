@@ -155,6 +155,11 @@ class RemoteCaller:
             _, status, headers, body, state.began = message
             await app._send(send, status, headers, body, cors)
             return status, len(body), True
+        if kind == "f":  # a signature's answer that counts as a failure
+            _, status, headers, body, state.began = message
+            counters.failures += 1
+            await app._send(send, status, headers, body, cors)
+            return status, len(body), True
         if kind == "err":
             counters.failures += 1
             state.retire, state.began = message[1], message[2]

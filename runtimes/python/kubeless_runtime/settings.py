@@ -29,6 +29,9 @@ ISOLATIONS = ("auto", "call", "worker")
 DEFAULT_MAX_HEADER_SIZE = 65536
 DEFAULT_HEADER_TIMEOUT = 10.0
 LOG_FORMATS = ("apache", "json")
+# FUNC_SIGNATURE (shared decisions 11): how the function is called and its result answered.
+# `kubeless` is the contract's own; the others are adapters in kubeless_runtime/signatures/.
+SIGNATURES = ("kubeless", "lambda", "lambda-v1", "openwhisk", "openfaas")
 
 # Upper bounds (shared decision 15): a value past these is a typo or a unit mistake, and some of them
 # break the runtime later in confusing ways (1e308 seconds overflows the event loop's clock).
@@ -44,6 +47,7 @@ MAX_INFLIGHT = 1_000_000
 USAGE = (
     "python -m kubeless_runtime --from-file PATH --handler MODULE.FUNCTION [--port N] [--host H] [--timeout S]"
     " [--isolation auto|call|worker] [--max-inflight N] [--log-format apache|json]"
+    " [--signature kubeless|lambda|lambda-v1|openwhisk|openfaas]"
 )
 
 
@@ -92,6 +96,7 @@ class Settings:
     executor_idle: float = DEFAULT_EXECUTOR_IDLE
     max_inflight: int = 0  # requests to the function in flight per worker before 429; 0: no limit
     log_format: str = "apache"  # apache (text lines, as Kubeless) | json (one record per line on stdout)
+    signature: str = "kubeless"  # how the function is called and answered (SIGNATURES; signatures/)
 
     def isolation_for(self, is_async: bool) -> str:
         """`call` or `worker`: auto runs `def` functions in executors, `async def` ones in the worker."""
@@ -137,6 +142,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-format", dest="log_format", metavar="FORMAT", help="apache or json (FUNC_LOG_FORMAT, default apache)"
+    )
+    parser.add_argument(
+        "--signature", metavar="NAME",
+        help="kubeless, lambda, lambda-v1, openwhisk or openfaas (FUNC_SIGNATURE, default kubeless)",
     )
     parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     return parser
@@ -266,6 +275,10 @@ def _rest(
     log_format = log_format_raw.strip().lower()
     if log_format not in LOG_FORMATS:
         raise SettingsError(f"{log_format_name} must be apache or json, got {log_format_raw!r}")
+    signature_name, signature_raw = pick(args.signature, "FUNC_SIGNATURE", "kubeless")
+    signature = signature_raw.strip().lower()
+    if signature not in SIGNATURES:
+        raise SettingsError(f"{signature_name} must be one of {', '.join(SIGNATURES)}, got {signature_raw!r}")
     max_inflight_name, max_inflight_raw = pick(args.max_inflight, "FUNC_MAX_INFLIGHT", "0")
     max_inflight = int(
         _number(max_inflight_name, max_inflight_raw or "0", integer=True, minimum=0, maximum=MAX_INFLIGHT)
@@ -337,4 +350,5 @@ def _rest(
         executor_idle=executor_idle,
         max_inflight=max_inflight,
         log_format=log_format,
+        signature=signature,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from typing import Any
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -13,9 +14,18 @@ def _says_nothing(filename: str) -> bool:
     return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen") or "concurrent/futures" in filename
 
 
-def user_traceback(exc: BaseException) -> str:
-    """The formatted traceback from the function's own code on (whole when none of it is the function's)."""
+def _user_tb(exc: BaseException) -> Any:
     tb = exc.__traceback__
     while tb is not None and _says_nothing(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
+    return tb or exc.__traceback__
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The formatted traceback from the function's own code on (whole when none of it is the function's)."""
+    return "".join(traceback.format_exception(type(exc), exc, _user_tb(exc)))
+
+
+def user_frames(exc: BaseException) -> list[str]:
+    """The same frames, one string each (`traceback.format_list`), as Lambda's `stackTrace`."""
+    return traceback.format_list(traceback.extract_tb(_user_tb(exc)))
