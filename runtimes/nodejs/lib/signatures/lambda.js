@@ -329,12 +329,12 @@ function answerV1(value, eventId) {
 }
 
 /** The invoke endpoint's error document (RIE), counted as a failure. */
-function errorDocument(err) {
+function errorDocument(err, requestId) {
   const isError = err instanceof Error;
   let errorType = typeof err;
   if (isError) errorType = err.name !== 'Error' ? err.name : (err.constructor?.name || 'Error');
   const stack = isError && typeof err.stack === 'string' ? err.stack.split('\n').slice(1).map((line) => line.trim()) : [];
-  const doc = { errorMessage: isError ? err.message : String(err), errorType, stackTrace: stack };
+  const doc = { errorMessage: isError ? err.message : String(err), errorType, requestId, stackTrace: stack };
   return new Answer(200, ['Content-Type', JSON_TYPE, 'X-Amz-Function-Error', 'Unhandled'], JSON.stringify(doc), describeError(err));
 }
 
@@ -358,7 +358,7 @@ function wrapper(eventOf, answerOf) {
       lambdaEvent = eventOf(req, eventId, now);
     }
     return call(handler, lambdaEvent, context, eventId).then(([ok, value]) => {
-      if (invoked) return ok ? jsonAnswer(value, eventId) : errorDocument(value);
+      if (invoked) return ok ? jsonAnswer(value, eventId) : errorDocument(value, eventId);
       if (!ok) throw value; // the runtime's 500 (CONTRACT §5)
       return answerOf(value, eventId);
     });
