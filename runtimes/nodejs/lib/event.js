@@ -4,6 +4,7 @@
 
 const { TIMEOUT_BODY } = require('./responses');
 const { isoTime } = require('./log-format');
+const { setContextTrace } = require('./trace-context');
 
 const JSON_CONTENT_TYPE = /^application\/(?:[^;\s/]+\+)?json\s*(?:;|$)/i;
 const MULTIPART = /^multipart\//i;
@@ -57,13 +58,7 @@ function contextFactory(settings) {
       this.runtime = runtime;
       this['memory-limit'] = memoryLimit;
       this.deadline = call.deadlineWall / 1000;
-      const trace = call.trace;
-      this['trace-id'] = trace.traceId;
-      this['span-id'] = trace.spanId;
-      this['parent-span-id'] = trace.parentId;
-      this['trace-flags'] = trace.flags;
-      this.traceparent = trace.traceparent;
-      this.tracestate = trace.tracestate;
+      setContextTrace(this, call.trace);
       this.#call = call;
     }
 

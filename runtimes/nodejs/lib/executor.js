@@ -20,7 +20,7 @@ const { loadFunction } = require('./signatures');
 const { decodeData } = require('./event');
 const { TIMEOUT_BODY, Answer, applyAnswer, convert, streamType } = require('./responses');
 const P = require('./executor-protocol');
-const { traceFrom } = require('./trace-context');
+const { traceFrom, setContextTrace } = require('./trace-context');
 const logFormat = require('./log-format');
 const { installCapture, endCall } = require('./capture');
 
@@ -95,13 +95,7 @@ function runExecutor() {
       this.runtime = settings.runtime;
       this['memory-limit'] = settings.memoryLimit;
       this.deadline = call.deadlineUnix;
-      const trace = call.trace;
-      this['trace-id'] = trace.traceId;
-      this['span-id'] = trace.spanId;
-      this['parent-span-id'] = trace.parentId;
-      this['trace-flags'] = trace.flags;
-      this.traceparent = trace.traceparent;
-      this.tracestate = trace.tracestate;
+      setContextTrace(this, call.trace);
       this.#call = call;
     }
 

@@ -111,4 +111,14 @@ function traceFields(trace) {
   return [trace.traceId, trace.spanId, trace.parentId, trace.flags, trace.tracestate];
 }
 
-module.exports = { parseTraceparent, callTrace, newTraceId, newSpanId, traceFrom, traceFields, Trace };
+/** The context's trace keys (CONTRACT §4), the same in a worker and in an executor. */
+function setContextTrace(context, trace) {
+  context['trace-id'] = trace.traceId;
+  context['span-id'] = trace.spanId;
+  context['parent-span-id'] = trace.parentId;
+  context['trace-flags'] = trace.flags;
+  context.traceparent = trace.traceparent;
+  context.tracestate = trace.tracestate;
+}
+
+module.exports = { setContextTrace, parseTraceparent, callTrace, newTraceId, newSpanId, traceFrom, traceFields, Trace };
