@@ -461,16 +461,27 @@ def wait_ready(server: Server, timeout: float = READY_TIMEOUT) -> None:
 
 def start_server(launcher: Launcher, runtime: Runtime, launch: Launch, logdir: Path,
                  ready_timeout: float = READY_TIMEOUT) -> Server:
-    """Start a runtime and return it once `/healthz` answers 200."""
-    port = free_port()
-    handle = launcher.start(runtime, launch, port, logdir)
-    server = Server(runtime, launch, handle, port, logdir)
-    try:
-        wait_ready(server, ready_timeout)
-    except BaseException:
+    """Start a runtime and return it once `/healthz` answers 200 from it.
+
+    `free_port` cannot reserve its port: a suite run beside this one (`make test-conformance` runs
+    four) may start a runtime on the same port, and while ours still loads, theirs answers our
+    probe. A process-mode server must own the socket listening on its port; when another process
+    does, ours is stopped and started again on another port.
+    """
+    for attempt in range(3):
+        port = free_port()
+        handle = launcher.start(runtime, launch, port, logdir)
+        server = Server(runtime, launch, handle, port, logdir)
+        try:
+            wait_ready(server, ready_timeout)
+        except BaseException:
+            server.stop(timeout=2)
+            raise
+        root = handle.root_pid() if isinstance(handle, ProcessHandle) else None
+        if root is None or listens_on(process_tree(root), port):
+            return server
         server.stop(timeout=2)
-        raise
-    return server
+    raise HarnessError(f"another process answered on the port of {runtime.name} three times")
 
 
 @dataclass
@@ -540,6 +551,32 @@ def process_tree(root: int) -> list[int]:
         tree.append(pid)
         todo.extend(children.get(pid, []))
     return tree
+
+
+def listens_on(pids: Sequence[int], port: int) -> bool:
+    """Whether one of `pids` holds the socket listening on 127.0.0.1/0.0.0.0:`port` (Linux /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return True
+            except OSError:
+                continue
+    return False
 
 
 def process_cpu_seconds(pid: int) -> float | None:

@@ -181,6 +181,13 @@ function createApp(settings, makeInvoker, {
       message(`error: event-id=${call.eventId}: ${describeError(err)}`, 'ERROR', call);
       return;
     }
+    if (clock.now() >= call.deadline) {
+      // Past the deadline: a timeout, whatever the function made of its aborted signal (an
+      // AbortError from fetch) before the deadline's own timer ran (CONTRACT §5).
+      message(`error: event-id=${call.eventId}: ${describeError(err)}`, 'ERROR', call);
+      expire(call);
+      return;
+    }
     failWith(call, describeError(err));
   }
 
@@ -207,6 +214,12 @@ function createApp(settings, makeInvoker, {
     const res = call.res;
     if (res.headersSent || res.writableEnded) {
       followResponse(call, res);
+      return;
+    }
+    if (clock.now() >= call.deadline) {
+      // A result made at or after the deadline (in call isolation the executor's signal and the
+      // front's timer fire at the same instant, on two clocks): the call timed out (CONTRACT §5).
+      expire(call);
       return;
     }
     if (value instanceof Answer) {
