@@ -464,9 +464,10 @@ def start_server(launcher: Launcher, runtime: Runtime, launch: Launch, logdir: P
     """Start a runtime and return it once `/healthz` answers 200 from it.
 
     `free_port` cannot reserve its port: a suite run beside this one (`make test-conformance` runs
-    four) may start a runtime on the same port, and while ours still loads, theirs answers our
-    probe. A process-mode server must own the socket listening on its port; when another process
-    does, ours is stopped and started again on another port.
+    four; the image chains run two, on the host's network) may start a runtime on the same port,
+    and while ours still loads, theirs answers our probe. Our runtime's process tree (a container's
+    too: its processes are the host's) must own the socket listening on its port; when another
+    process does, ours is stopped and started again on another port.
     """
     for attempt in range(3):
         port = free_port()
@@ -477,7 +478,7 @@ def start_server(launcher: Launcher, runtime: Runtime, launch: Launch, logdir: P
         except BaseException:
             server.stop(timeout=2)
             raise
-        root = handle.root_pid() if isinstance(handle, ProcessHandle) else None
+        root = handle.root_pid()
         if root is None or listens_on(process_tree(root), port):
             return server
         server.stop(timeout=2)
