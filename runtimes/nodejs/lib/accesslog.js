@@ -83,19 +83,22 @@ function append(line, encoding = 'latin1') {
 
 const kPrefix = Symbol('logPrefix');
 
+/** The logged body size: `bytes` when known (0 is `-`), else the Content-Length header, else `-`. */
+function bodySize(res, bytes) {
+  if (bytes === undefined) {
+    const header = res.getHeader('content-length');
+    return header === undefined ? '-' : header;
+  }
+  return bytes === 0 ? '-' : bytes;
+}
+
 /**
  * Logs one answered request, stamped with `whenMs` (when it arrived, as Apache's %t). `bytes` is
  * the body size when known (else the response's Content-Length header, else `-`).
  */
 function logRequest(req, res, bytes, whenMs = Date.now()) {
   const headers = req.headers;
-  let size = bytes;
-  if (size === undefined) {
-    const header = res.getHeader('content-length');
-    size = header === undefined ? '-' : header;
-  } else if (size === 0) {
-    size = '-';
-  }
+  const size = bodySize(res, bytes);
   const socket = req.socket;
   let prefix = socket[kPrefix];
   if (prefix === undefined) prefix = socket[kPrefix] = `${socket.remoteAddress || '-'} - - `;
@@ -144,13 +147,7 @@ function accessRecord(remote, whenMs, method, url, httpVersion, status, size, re
 
 /** `logRequest` for FUNC_LOG_FORMAT=json; `call` (optional) gives the record its ids. */
 function logRecord(req, res, bytes, whenMs = Date.now(), call = null) {
-  let size = bytes;
-  if (size === undefined) {
-    const header = res.getHeader('content-length');
-    size = header === undefined ? '-' : header;
-  } else if (size === 0) {
-    size = '-';
-  }
+  const size = bodySize(res, bytes);
   const headers = req.headers;
   append(accessRecord(req.socket.remoteAddress, whenMs, req.method, req.url, req.httpVersion, res.statusCode, size,
     headers.referer, headers['user-agent'], call?.trace ? call : null), 'utf8');
