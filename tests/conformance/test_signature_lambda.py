@@ -593,42 +593,6 @@ def test_rie_request_id_in_the_context(serve):
 
 # -- the machinery holds under the signature -----------------------------------------------------
 
-@pytest.mark.parametrize("signature", sorted(SIGNATURES))
-def test_an_exception_is_the_contracts_500(serve, signature):
-    # SHARED-DECISIONS-11: "the function raises → 500 as today" (a Function URL would answer 502;
-    # the difference is documented), the stack on stderr, counted as a failure.
-    server = serve("sig_lambda", "answer", env=SIGNATURES[signature], shared=True)
-    event_id = new_id()
-    before_calls, before_failures = calls(server, "GET"), failures(server, "GET")
-    mark = len(server.stderr())
-    response = server.get("/?case=raise", headers={"event-id": event_id})
-    assert_error(response, 500, body=f"Internal Server Error (event-id: {event_id})")
-    server.wait_for_output(rf"^error: event-id={event_id}:", "stderr", since=mark)
-    server.wait_for_output("boom from sig_lambda", "stderr", since=mark)
-    assert failures(server, "GET") == before_failures + 1
-    assert calls(server, "GET") == before_calls + 1
-
-
-def test_calls_are_counted(serve):
-    server = serve("sig_lambda", "answer", env=LAMBDA, shared=True)
-    before_calls, before_failures = calls(server, "GET"), failures(server, "GET")
-    assert [server.get(f"/?case={case}").status_code for case in ("string", "json", "custom")] == [200, 200, 201]
-    assert calls(server, "GET") == before_calls + 3
-    assert failures(server, "GET") == before_failures
-
-
-def test_timeout_is_408(serve):
-    # SHARED-DECISIONS-11: the deadline holds (408 with the contract's body), counted as a timeout.
-    server = serve("sig_lambda", "answer", env={**LAMBDA, "FUNC_TIMEOUT": "1"})
-    started = time.monotonic()
-    with httpx.Client(timeout=30) as client:
-        response = client.get(server.url + "/?case=sleep")
-    elapsed = time.monotonic() - started
-    assert_error(response, 408, body=TIMEOUT_BODY)
-    assert 0.95 <= elapsed <= 1.8, elapsed
-    assert sample(metrics(server), "function_timeouts_total", method="GET") == 1
-
-
 @pytest.mark.only("nodejs")
 def test_nodejs_handler_that_never_calls_back_times_out(serve):
     # SHARED-DECISIONS-11: a non-async handler that returns undefined and never calls back is
@@ -637,36 +601,3 @@ def test_nodejs_handler_that_never_calls_back_times_out(serve):
     with httpx.Client(timeout=30) as client:
         response = client.get(server.url + "/?case=never")
     assert_error(response, 408, body=TIMEOUT_BODY)
-
-
-@pytest.mark.parametrize("value", ["lambda-v3", "aws_lambda"])
-def test_an_invalid_signature_is_a_start_up_error(start_fails, value):
-    # SHARED-DECISIONS-11 "The setting": exit 2, one line naming the variable and the accepted values.
-    result = start_fails("sig_lambda", "answer", env={"FUNC_SIGNATURE": value}, timeout=10)
-    assert result.code == 2, result.stderr
-    assert not result.listened
-    lines = result.error_lines()
-    assert len(lines) == 1, result.stderr
-    assert "FUNC_SIGNATURE" in lines[0] and value in lines[0], lines
-    for accepted in ("kubeless", "lambda", "lambda-v1", "openwhisk", "openfaas"):
-        assert accepted in lines[0], lines
-
-
-@pytest.mark.cli_only
-def test_the_signature_flag(serve, start_fails):
-    # Flags override the environment (CONTRACT §1 "CLI mode").
-    server = serve("sig_lambda", "answer", env={"FUNC_SIGNATURE": "openfaas"}, args=["--signature", "lambda"])
-    response = server.get("/?case=string")
-    assert (response.status_code, content_type(response), response.text) == (200, JSON, '"Hello, world!"')
-    result = start_fails("sig_lambda", "answer", args=["--signature", "lambda-v3"], timeout=10)
-    assert result.code == 2 and not result.listened, result.stderr
-    lines = result.error_lines()
-    assert len(lines) == 1 and "signature" in lines[0].lower() and "lambda-v3" in lines[0], result.stderr
-
-
-def test_kubeless_stays_the_default(serve):
-    # SHARED-DECISIONS-11 "The setting": `kubeless` is accepted, today's behaviour unchanged.
-    server = serve("basic", "echo", env={"FUNC_SIGNATURE": "kubeless"}, shared=True)
-    response = server.post("/", json={"a": 1})
-    assert response.status_code == 200
-    assert response.json()["context"]["function-name"] == "echo"

@@ -18,29 +18,19 @@ does), and counts a throw as a failure.
 from __future__ import annotations
 
 import base64
-import time
-import uuid
 
 import httpx
 import pytest
 
-from support import TIMEOUT_BODY, assert_error, content_type, metrics, sample
+from support import content_type
 
 OPENFAAS = {"FUNC_SIGNATURE": "openfaas"}
 JSON = "application/json"
 HTML_UTF8 = "text/html; charset=utf-8"
 
 
-def new_id() -> str:
-    return f"evt-{uuid.uuid4().hex}"
-
-
 def mime(response: httpx.Response) -> str:
     return content_type(response).split(";")[0]
-
-
-def counts(server, name: str, method: str) -> float:
-    return sample(metrics(server), name, method=method)
 
 
 @pytest.fixture
@@ -351,61 +341,4 @@ def test_nodejs_throw_keeps_a_status_the_function_set(function):
     assert response.text == "Error: unavailable from sig_openfaas"
 
 
-# -- the machinery holds under the signature --------------------------------------------------------
-
-@pytest.mark.smoke
-def test_an_exception_is_500_and_a_failure(function, runtime):
-    # SHARED-DECISIONS-11: an exception → 500, counted as a failure, on stderr with the event id.
-    # Python: the contract's body. Node.js: the template's mapping, err.toString() (500 if still 200).
-    event_id = new_id()
-    before_calls, before_failures = (counts(function, "function_calls_total", "GET"),
-                                     counts(function, "function_failures_total", "GET"))
-    mark = len(function.stderr())
-    response = function.get("/?case=raise", headers={"event-id": event_id})
-    if runtime.name == "python":
-        assert_error(response, 500, body=f"Internal Server Error (event-id: {event_id})")
-    else:
-        assert response.status_code == 500
-        assert response.text == "Error: boom from sig_openfaas"
-    function.wait_for_output(rf"^error: event-id={event_id}:", "stderr", since=mark)
-    function.wait_for_output("boom from sig_openfaas", "stderr", since=mark)
-    assert counts(function, "function_failures_total", "GET") == before_failures + 1
-    assert counts(function, "function_calls_total", "GET") == before_calls + 1
-
-
-def test_calls_are_counted(function, runtime):
-    before = counts(function, "function_calls_total", "POST")
-    cases = ("created", "json", "bad") if runtime.name == "python" else ("moved", "not_found", "object")
-    statuses = [function.post(f"/?case={case}").status_code for case in cases]
-    assert statuses == ([201, 200, 400] if runtime.name == "python" else [307, 404, 200])
-    assert counts(function, "function_calls_total", "POST") == before + 3
-
-
-def test_timeout_is_408(serve):
-    server = serve("sig_openfaas", "handle", env={**OPENFAAS, "FUNC_TIMEOUT": "1"})
-    started = time.monotonic()
-    with httpx.Client(timeout=30) as client:
-        response = client.get(server.url + "/?case=sleep")
-    elapsed = time.monotonic() - started
-    assert_error(response, 408, body=TIMEOUT_BODY)
-    assert 0.95 <= elapsed <= 1.8, elapsed
-    assert counts(server, "function_timeouts_total", "GET") == 1
-
-
-@pytest.mark.parametrize("value", ["openfaas-classic", "faas"])
-def test_an_invalid_signature_is_a_start_up_error(start_fails, value):
-    result = start_fails("sig_openfaas", "handle", env={"FUNC_SIGNATURE": value}, timeout=10)
-    assert result.code == 2 and not result.listened, result.stderr
-    lines = result.error_lines()
-    assert len(lines) == 1 and "FUNC_SIGNATURE" in lines[0] and value in lines[0], result.stderr
-
-
-@pytest.mark.cli_only
-def test_the_signature_flag(serve, runtime):
-    server = serve("sig_openfaas", "handle", args=["--signature", "openfaas"])
-    if runtime.name == "python":
-        response = server.get("/?case=created")
-        assert (response.status_code, response.text) == (201, "Object successfully created")
-    else:
-        response = server.get("/?case=moved")
-        assert (response.status_code, response.text) == (307, "Page has moved.")
+# The machinery under the signature (deadline, failures, counters, the setting): test_signature_machinery.py
