@@ -41,3 +41,8 @@ async def bad_status(scope, receive, send):
 
 async def body_first(scope, receive, send):
     await send({"type": "http.response.body", "body": b"no start"})
+
+
+def not_asgi(event, context):
+    """A Kubeless function: not what FUNC_SIGNATURE=knative can call (a start-up error)."""
+    return "kubeless"
