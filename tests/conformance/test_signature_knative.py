@@ -390,6 +390,17 @@ def test_hooks_decide_the_probes(serve, runtime, isolation):
     assert counts(server, "function_calls_total", "POST") == 2  # the probes are not calls
 
 
+def test_a_failing_start_hook_is_a_start_up_failure(start_fails, runtime):
+    # func-python: start() raising fails the lifespan startup ("function startup failed"); faas-js
+    # awaits init() before it listens. Here the process that would run the calls fails its start:
+    # the runtime exits 1 (after the contract's start-up retries), saying why.
+    handler = "new" if runtime.name == "python" else "handle"
+    result = start_fails("sig_knative_badstart", handler, env=KNATIVE, timeout=30)
+    assert result.code == 1, result.stderr
+    reason = "start(cfg) raised KeyError: 'DATABASE_URL'" if runtime.name == "python" else "init() failed: DATABASE_URL is not set"
+    assert any(reason in line for line in result.error_lines()), result.stderr
+
+
 @pytest.mark.cli_only
 def test_the_signature_flag(serve, runtime):
     server = serve("sig_knative_machinery", "hello", args=["--signature", "knative"])

@@ -63,6 +63,7 @@ function runExecutor() {
   let handler = null;
   let current = null;
   const rawBody = settings.signature !== undefined && settings.signature !== 'kubeless';
+  const knative = settings.signature === 'knative';
   logFormat.configure(settings.logFormat);
   const calls = logFormat.isJson() ? new AsyncLocalStorage() : null;
   if (calls !== null) {
@@ -85,7 +86,7 @@ function runExecutor() {
   // The front is gone: no call of this process can be answered any more.
   // Asked to leave (idle, a drain): a knative function's shutdown() runs first.
   process.on('disconnect', () => {
-    const hooks = handler?.lifecycle;
+    const hooks = knative ? handler?.lifecycle : null;
     if (!hooks) process.exit(0);
     require('./signatures/knative-lifecycle').stop(hooks, logFormat.message).then(() => process.exit(0));
   });
@@ -281,7 +282,7 @@ function runExecutor() {
 
   load(settings).then(async (loaded) => {
     handler = loaded;
-    if (handler.lifecycle) await startHooks(settings, handler.lifecycle); // FUNC_SIGNATURE=knative: init() here
+    if (knative && handler.lifecycle) await startHooks(settings, handler.lifecycle); // FUNC_SIGNATURE=knative: init() here
     process.on('message', onMessage);
     send([P.READY]);
   });
@@ -292,7 +293,7 @@ async function startHooks(settings, hooks) {
   try {
     await require('./signatures/knative-lifecycle').start(hooks);
   } catch (err) {
-    logFormat.message(`error: cannot load handler ${settings.handlerName} from ${settings.shownAs}: init() failed: ${err?.stack ?? err}`);
+    logFormat.message(`error: cannot load handler ${settings.handlerName} from ${settings.shownAs}: init() failed: ${err?.message ?? err}\n${err?.stack ?? err}`);
     process.exit(1);
   }
 }

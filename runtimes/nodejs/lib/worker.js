@@ -137,7 +137,7 @@ async function runWorker() {
   // FUNC_SIGNATURE=knative: the function object's init/shutdown run where the calls run (here, or
   // in each executor), its health hooks decide the probes where they can (here, worker isolation).
   const knative = settings.signature === 'knative' ? require('./signatures/knative-lifecycle') : null;
-  const hooks = handler?.lifecycle ?? null;
+  const hooks = knative === null ? null : handler?.lifecycle ?? null;
   if (hooks !== null) {
     try {
       await knative.start(hooks);
