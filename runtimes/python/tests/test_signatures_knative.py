@@ -161,3 +161,11 @@ def test_a_failing_start_is_start_failed_and_then_no_stop() -> None:
         lifecycle.start()
     lifecycle.stop()
     assert Lifecycle(None).check("ready") == (True, "")
+
+
+def test_an_asgi_app_object_is_a_handle() -> None:
+    class App:
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await echo(scope, receive, send)
+
+    assert run(adapter_for(SETTINGS, App()), request())[0].body == b"/p payload"

@@ -171,7 +171,7 @@ class AsgiCall:
 
     async def run(self, handle: Any) -> AsgiCall:
         """Run `handle` until it returns, or until its answer starts streaming; then `answer`."""
-        task = self.task = asyncio.get_running_loop().create_task(handle(self.scope, self.receive, Sender(self)))
+        task = self.task = asyncio.ensure_future(handle(self.scope, self.receive, Sender(self)))
         task.add_done_callback(lambda _: self.wakeup.set())
         try:
             while not self.streaming and not task.done():
@@ -238,9 +238,16 @@ class KnativeAdapter:
         return AsgiCall(scope, request.body, request.event_id)
 
 
+def _is_async(function: Any) -> bool:
+    """An `async def`, or an object whose `__call__` is one (an ASGI app instance)."""
+    return inspect.iscoroutinefunction(function) or (
+        not inspect.isroutine(function) and inspect.iscoroutinefunction(getattr(function, "__call__", None))
+    )
+
+
 def _locate(function: Any) -> tuple[Any, Any]:
     """(the async handle, the object that may have the hooks or None), as func-python's `serve` takes them."""
-    if inspect.iscoroutinefunction(function):
+    if _is_async(function):
         if positional_arity(function) not in (3, None):
             raise SignatureError(
                 "with FUNC_SIGNATURE=knative, handle must be async def handle(scope, receive, send)"
@@ -257,9 +264,8 @@ def _locate(function: Any) -> tuple[Any, Any]:
         summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
         raise SignatureError(f"new() raised {summary}\n{user_traceback(exc)}".rstrip()) from None
     handle = getattr(instance, "handle", None)
-    if not inspect.iscoroutinefunction(handle):
+    if handle is None or not _is_async(handle):
         raise SignatureError(
             "with FUNC_SIGNATURE=knative, new() must return an object with an async handle(scope, receive, send) method"
         )
     return handle, instance
-
