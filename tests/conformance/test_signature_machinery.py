@@ -82,6 +82,13 @@ SIGNATURES: dict[str, Machinery] = {
         slow=Target("sig_openfaas", "handle", "/?case=sleep"),
         env=sig("openfaas"), boom_body={"nodejs": "Error: boom from sig_openfaas"},
         boom_stderr="boom from sig_openfaas"),
+    # Knative: the machinery handlers of SHARED-DECISIONS-11b (tests/functions/*/sig_knative_machinery).
+    "knative": Machinery(
+        function=("sig_knative_machinery", "hello"),
+        answers={"*": (("/", 200), ("/any/path?x=1", 200))},
+        boom=Target("sig_knative_machinery", "boom"),
+        slow=Target("sig_knative_machinery", "slow"),
+        env=sig("knative"), boom_stderr="boom"),
 }
 
 NAMES = sorted(SIGNATURES)

@@ -69,11 +69,12 @@ function describeError(err) {
  * The app of one worker. `makeInvoker(outcome)` returns the invoker that runs the function
  * (invoker.js describes the interface). Options: `exchangeMetrics(snapshot)` (metrics.js),
  * `onFirstCall()` called once, when the first call has been answered, `metricsChanged()` after
- * every call's end, `canRun()` whether a call can run now (readiness.js). Returns `{onRequest,
+ * every call's end, `canRun()` whether a call can run now (readiness.js), `wrapProbe(probe)` a
+ * probe around the runtime's own (signatures/knative-lifecycle.js). Returns `{onRequest,
  * atLimit, metrics, inFlight, latestDeadline, failCurrent, endRemaining, timeoutMs}`.
  */
 function createApp(settings, makeInvoker, {
-  exchangeMetrics, onFirstCall = () => {}, metricsChanged = () => {}, canRun = () => true,
+  exchangeMetrics, onFirstCall = () => {}, metricsChanged = () => {}, canRun = () => true, wrapProbe = null,
 } = {}) {
   const timeoutMs = settings.timeout * 1000;
   const limit = settings.bodyLimit;
@@ -94,7 +95,9 @@ function createApp(settings, makeInvoker, {
   let running = 0; // calls of the function not yet ended (inFlight also holds bodies being read)
   const metrics = createMetrics(() => running, exchangeMetrics);
   const cors = createCors(settings, logRequest);
-  const probe = createProbes({ metrics, readiness: createReadiness({ canRun, inFlight: () => inFlight.size, maxInflight }) });
+  const ownProbe = createProbes({ metrics, readiness: createReadiness({ canRun, inFlight: () => inFlight.size, maxInflight }) });
+  // A signature's own probe paths and hooks around the runtime's (knative), at no cost otherwise.
+  const probe = wrapProbe === null ? ownProbe : wrapProbe(ownProbe);
   let served = false;
   const outcome = { began, returned, threw, claimed, lost };
   const invoker = makeInvoker(outcome);

@@ -182,8 +182,8 @@ function createCallInvoker(pool, outcome, { bodyLimit, signature }) {
  * Call mode in a worker: starts the executors (FUNC_EXECUTORS_MIN, at least one, which loads the
  * module) and resolves once one is ready. A module that cannot load ends this process with the
  * executor's exit code (the executor printed why); a start-up crash loop ends it with 1, after
- * telling the supervisor that this is final. Returns `{makeInvoker, draining, canRun}` for
- * worker.js (`canRun()`: readiness.js).
+ * telling the supervisor that this is final. Returns `{makeInvoker, draining, close, canRun}` for
+ * worker.js (`canRun()`: readiness.js; `close()`: asks every executor to leave, resolves when they have).
  */
 async function startExecutors(settings, file, shownAs) {
   const pool = new ExecutorPool({
@@ -216,6 +216,7 @@ async function startExecutors(settings, file, shownAs) {
   return {
     makeInvoker: (outcome) => createCallInvoker(pool, outcome, settings),
     draining: () => pool.signalAll('SIGTERM'),
+    close: () => pool.close(),
     canRun: () => pool.canRun(),
   };
 }

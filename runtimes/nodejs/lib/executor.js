@@ -63,6 +63,7 @@ function runExecutor() {
   let handler = null;
   let current = null;
   const rawBody = settings.signature !== undefined && settings.signature !== 'kubeless';
+  const knative = settings.signature === 'knative';
   logFormat.configure(settings.logFormat);
   const calls = logFormat.isJson() ? new AsyncLocalStorage() : null;
   if (calls !== null) {
@@ -83,7 +84,12 @@ function runExecutor() {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => {});
   // The front is gone: no call of this process can be answered any more.
-  process.on('disconnect', () => process.exit(0));
+  // Asked to leave (idle, a drain): a knative function's shutdown() runs first.
+  process.on('disconnect', () => {
+    const hooks = knative ? handler?.lifecycle : null;
+    if (!hooks) process.exit(0);
+    require('./signatures/knative-lifecycle').stop(hooks, logFormat.message).then(() => process.exit(0));
+  });
 
   class Context {
     // The call record stays private: console.log(context) shows the contract's keys.
@@ -274,11 +280,22 @@ function runExecutor() {
     }
   }
 
-  load(settings).then((loaded) => {
+  load(settings).then(async (loaded) => {
     handler = loaded;
+    if (knative && handler.lifecycle) await startHooks(settings, handler.lifecycle); // FUNC_SIGNATURE=knative: init() here
     process.on('message', onMessage);
     send([P.READY]);
   });
+}
+
+/** A knative function's init() in this executor; a failure is a start-up failure (exit 1 before READY). */
+async function startHooks(settings, hooks) {
+  try {
+    await require('./signatures/knative-lifecycle').start(hooks);
+  } catch (err) {
+    logFormat.message(`error: cannot load handler ${settings.handlerName} from ${settings.shownAs}: init() failed: ${err?.message ?? err}\n${err?.stack ?? err}`);
+    process.exit(1);
+  }
 }
 
 /**

@@ -70,6 +70,16 @@ function pickEsm(namespace, functionName) {
  * module.exports, as Kubeless did.
  */
 async function loadHandler(file, functionName) {
+  const loaded = await loadModule(file);
+  return loaded.commonJs ? pickCommonJs(loaded.exports, functionName) : pickEsm(loaded.exports, functionName);
+}
+
+/**
+ * Imports the module: `{commonJs, exports}`, its module.exports (CommonJS) or its namespace (an ES
+ * module). A failure is a LoadError. For adapters that need more of the module than one function
+ * (knative: its lifecycle hooks).
+ */
+async function loadModule(file) {
   registerImportHook();
   let namespace;
   try {
@@ -80,7 +90,7 @@ async function loadHandler(file, functionName) {
     throw new LoadError(reason, { cause: err, showStack: true });
   }
   const commonJs = require.cache[fs.realpathSync(file)];
-  return commonJs !== undefined ? pickCommonJs(commonJs.exports, functionName) : pickEsm(namespace, functionName);
+  return commonJs !== undefined ? { commonJs: true, exports: commonJs.exports } : { commonJs: false, exports: namespace };
 }
 
-module.exports = { loadHandler, nodePath };
+module.exports = { loadHandler, loadModule, pickCommonJs, pickEsm, nodePath };

@@ -134,6 +134,17 @@ async function runWorker() {
   // Call mode: the function runs in executor processes, never in this one (call-invoker.js).
   const executors = settings.isolation === 'call' ? await startExecutors(settings, file, shownAs) : null;
   const handler = executors === null ? await load(settings, file, shownAs) : null;
+  // FUNC_SIGNATURE=knative: the function object's init/shutdown run where the calls run (here, or
+  // in each executor), its health hooks decide the probes where they can (here, worker isolation).
+  const knative = settings.signature === 'knative' ? require('./signatures/knative-lifecycle') : null;
+  const hooks = knative === null ? null : handler?.lifecycle ?? null;
+  if (hooks !== null) {
+    try {
+      await knative.start(hooks);
+    } catch (err) {
+      startupError(settings, shownAs, new LoadError(`init() failed: ${err?.message ?? err}`, { cause: err, showStack: true }));
+    }
+  }
 
   // The supervisor keeps this worker's counts for when it is gone: a snapshot at most
   // SNAPSHOT_MS after calls ended (none while idle).
@@ -151,6 +162,7 @@ async function runWorker() {
       snapshotTimer.unref();
     },
     canRun: executors?.canRun,
+    wrapProbe: knative === null ? null : (probe) => knative.knativeProbe(probe, hooks, logFormat.message),
   });
   const { server, drain } = createServer(settings, app);
   server.on('error', (err) => {
@@ -170,6 +182,9 @@ async function runWorker() {
       await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
     }
     server.closeAllConnections();
+    if (hooks !== null) await knative.stop(hooks, logFormat.message);
+    // knative in call isolation: each executor runs the function's shutdown() as it leaves.
+    if (knative !== null && executors !== null) await executors.close();
     stopWatchdog();
     flushNow();
     clearTimeout(snapshotTimer);

@@ -49,6 +49,7 @@ from .loader import LoadedFunction
 from .responses import Reply, StarletteResponse, Stream, check_start, convert, encode_chunk, is_http_response
 from .settings import Settings
 from .signatures import FailedAnswer, Request, bind
+from .signatures.lifecycle import StartFailed
 from .tracecontext import Trace
 
 HEADER = struct.Struct("<I")
@@ -145,6 +146,16 @@ class Executor:
     # -- calls -----------------------------------------------------------------------------------
 
     def serve(self) -> None:
+        lifecycle = getattr(self.adapter, "lifecycle", None)  # FUNC_SIGNATURE=knative: start(cfg) here, stop() at the end
+        if lifecycle is not None:
+            lifecycle.start()  # StartFailed: this executor never gets ready (a start-up failure)
+        try:
+            self._serve()
+        finally:
+            if lifecycle is not None:
+                lifecycle.stop()
+
+    def _serve(self) -> None:
         self.send(("ready", os.getpid()))
         json_logs = self.settings.log_format == "json"
         while True:
@@ -354,6 +365,9 @@ def run_executor(fd: int, loaded: LoadedFunction, settings: Settings, parent_pid
         executor.serve()
     except _Exit as exc:
         code = exc.code
+    except StartFailed as exc:
+        runtimelog.error(exc.line, call=None)
+        code = 1
     except (BrokenPipeError, ConnectionResetError):
         pass  # the worker went away mid-answer: nothing left to answer
     except BaseException:  # noqa: BLE001

@@ -55,7 +55,7 @@ def preload_runtime_modules() -> None:
     the function's folder is on sys.path.
     """
     from . import app, supervisor, worker  # noqa: F401 - starlette, bottle, prometheus-client, ...
-    from .signatures import aws_lambda, openfaas, openwhisk  # noqa: F401 - and what the adapters import
+    from .signatures import aws_lambda, knative, lifecycle, openfaas, openwhisk  # noqa: F401 - and what the adapters import
     from .stack import detect
     import uvicorn.lifespan.off  # noqa: F401
 
@@ -168,6 +168,7 @@ def load_function(settings: Settings) -> LoadedFunction:
         adapter = adapter_for(settings, function)
     except SignatureError as exc:
         raise LoadError(str(exc)) from None
+    function = getattr(adapter, "entry", function)  # what an adapter calls instead (knative: the ASGI handle)
     return LoadedFunction(
         function=function,
         file=file,

@@ -7,11 +7,15 @@ import traceback
 from typing import Any
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_ASYNCIO = f"{os.sep}asyncio{os.sep}"
 
 
 def _says_nothing(filename: str) -> bool:
-    """The runtime's own frames, importlib's (`<frozen ...>`) and the thread pool's."""
-    return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen") or "concurrent/futures" in filename
+    """The runtime's own frames, importlib's (`<frozen ...>`), the thread pool's and the event loop's."""
+    return (
+        filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen") or "concurrent/futures" in filename
+        or _ASYNCIO in filename
+    )
 
 
 def _user_tb(exc: BaseException) -> Any:

@@ -40,6 +40,7 @@ from .protocol import protocol_class
 from .readiness import EXECUTOR as WAIT_EXECUTOR, LISTENING, Readiness
 from .remote import RemoteCaller
 from .settings import Settings
+from .signatures.lifecycle import ProbeApp, StartFailed
 from .stack import detect
 
 HEARTBEAT_INTERVAL = 0.5
@@ -245,6 +246,15 @@ async def _serve(
         app = FunctionApp(settings, loaded, invoker, metrics, access_log, readiness)
     app.inflight = inflight
     config.app = app
+    lifecycle = getattr(loaded.adapter, "lifecycle", None)  # FUNC_SIGNATURE=knative: the function object's hooks
+    if lifecycle is not None:
+        config.app = ProbeApp(app, lifecycle, hooks=not call_isolation)
+        if not call_isolation:  # in call isolation each executor starts and stops its own (executor.py)
+            try:
+                lifecycle.start()
+            except StartFailed as exc:
+                runtimelog.error(exc.line, call=None)
+                return 1
     control.heartbeat()
     if _stop_requested:  # told to stop before uvicorn was listening for it
         server.should_exit = True
@@ -253,6 +263,8 @@ async def _serve(
     finally:
         if pool is not None:
             pool.stop()
+        if lifecycle is not None and not call_isolation:
+            lifecycle.stop()
         metrics.publish()
         if access_log is not None:
             access_log.flush()

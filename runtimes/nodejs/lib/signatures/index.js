@@ -11,7 +11,7 @@
 // An adapter module exports `wrap(handler)` and optionally `load(file, functionName)` (how it
 // finds the function, when that differs from loader.js: OpenWhisk's unexported `main`).
 
-const SIGNATURES = Object.freeze(['kubeless', 'lambda', 'lambda-v1', 'openwhisk', 'openfaas']);
+const SIGNATURES = Object.freeze(['kubeless', 'lambda', 'lambda-v1', 'openwhisk', 'openfaas', 'knative']);
 
 /** name → the adapter (required on first use: the supervisor never loads them). */
 const ADAPTERS = {
@@ -19,6 +19,7 @@ const ADAPTERS = {
   'lambda-v1': () => require('./lambda').v1,
   openwhisk: () => require('./openwhisk'),
   openfaas: () => require('./openfaas'),
+  knative: () => require('./knative'),
 };
 
 /** The adapter of a signature name, or null for `kubeless`. */

@@ -150,12 +150,19 @@ def _openfaas(settings: Any, function: Callable[..., Any]) -> Any:
     return OpenFaaSAdapter(settings, function)
 
 
+def _knative(settings: Any, function: Callable[..., Any]) -> Any:
+    from .knative import KnativeAdapter
+
+    return KnativeAdapter(settings, function)
+
+
 # The registry: FUNC_SIGNATURE → the adapter's maker (settings.SIGNATURES lists the same names).
 REGISTRY: dict[str, Callable[[Any, Callable[..., Any]], Any]] = {
     "lambda": _lambda,
     "lambda-v1": _lambda_v1,
     "openwhisk": _openwhisk,
     "openfaas": _openfaas,
+    "knative": _knative,
 }
 
 
