@@ -9,6 +9,7 @@ const typeis = require('type-is');
 const mime = require('mime-types');
 
 const kQuery = Symbol('query');
+const kOriginalUrl = Symbol('originalUrl');
 
 class Request extends http.IncomingMessage {
   // `body`: the raw body as a Buffer, set by the server before the call (not for multipart,
@@ -62,6 +63,24 @@ class Request extends http.IncomingMessage {
   get protocol() {
     return this.socket?.encrypted ? 'https' : 'http';
   }
+
+  get secure() {
+    return this.protocol === 'https';
+  }
+
+  /** Whether X-Requested-With is XMLHttpRequest (Express's req.xhr). */
+  get xhr() {
+    return String(this.headers['x-requested-with'] ?? '').toLowerCase() === 'xmlhttprequest';
+  }
+
+  /** The request target as received (Express's req.originalUrl; nothing here rewrites req.url). */
+  get originalUrl() {
+    return this[kOriginalUrl] ?? this.url;
+  }
+
+  set originalUrl(value) {
+    this[kOriginalUrl] = value;
+  }
 }
 
 /** Express's res.set rule: a text-ish Content-Type without a charset gets mime-types' charset. */
@@ -70,6 +89,24 @@ function withCharset(value) {
   if (/;\s*charset\s*=/i.test(text)) return text;
   const charset = mime.charset(text.split(';')[0]);
   return charset ? `${text}; charset=${charset.toLowerCase()}` : text;
+}
+
+/** Express's setCharset(type, 'utf-8'): the charset parameter replaced or added. */
+function utf8Charset(type) {
+  return `${type.replace(/;\s*charset\s*=\s*("[^"]*"|[^;]*)/ig, '').trim()}; charset=utf-8`;
+}
+
+// encodeurl's rule: characters not allowed in a URL, and % not starting an escape, are encoded.
+const UNSAFE_IN_URL = /(?:[^\x21\x23-\x3B\x3D\x3F-\x5F\x61-\x7A\x7C\x7E]|%(?:[^0-9A-Fa-f]|[0-9A-Fa-f][^0-9A-Fa-f]|$))+/g;
+
+function encodeUrl(url) {
+  return url.replace(UNSAFE_IN_URL, (part) => {
+    try {
+      return encodeURI(part);
+    } catch {
+      return encodeURI(part.replace(/[\uD800-\uDFFF]/g, '\uFFFD')); // a lone surrogate
+    }
+  });
 }
 
 class Response extends http.ServerResponse {
@@ -110,27 +147,61 @@ class Response extends http.ServerResponse {
     return this.type(type);
   }
 
-  /** Express's res.send: string → text/html, Buffer → octet-stream, other values → JSON. */
+  /**
+   * Express's res.send (4 and 5 alike for these cases): a string → text/html unless a type is
+   * set, and a string's Content-Type gets charset=utf-8; bytes → application/octet-stream; null →
+   * empty; other values → res.json. A 204 or 304 sends no body and no Content-Type, a 205 an
+   * empty body. No ETag (the platforms this serves turn it off or never check freshness).
+   */
   send(body) {
     let chunk = body;
-    if (chunk === undefined || chunk === null) {
-      chunk = '';
-    } else if (typeof chunk === 'string') {
+    if (typeof chunk === 'string') {
       if (!this.hasHeader('content-type')) this.setHeader('Content-Type', 'text/html; charset=utf-8');
-    } else if (Buffer.isBuffer(chunk) || chunk instanceof Uint8Array) {
+    } else if (chunk === null) {
+      chunk = '';
+    } else if (chunk instanceof Uint8Array) {
       if (!this.hasHeader('content-type')) this.setHeader('Content-Type', 'application/octet-stream');
-    } else {
+    } else if (chunk !== undefined) {
       return this.json(chunk);
     }
-    this.end(chunk);
+    if (typeof chunk === 'string') {
+      const type = this.getHeader('content-type');
+      if (typeof type === 'string') this.setHeader('Content-Type', utf8Charset(type));
+    }
+    if (this.statusCode === 204 || this.statusCode === 304) {
+      this.removeHeader('Content-Type');
+      this.removeHeader('Content-Length');
+      this.removeHeader('Transfer-Encoding');
+      chunk = '';
+    } else if (this.statusCode === 205) {
+      this.setHeader('Content-Length', '0');
+      this.removeHeader('Transfer-Encoding');
+      chunk = '';
+    }
+    this.end(chunk ?? '');
     return this;
   }
 
   json(value) {
     const text = JSON.stringify(value);
     if (!this.hasHeader('content-type')) this.setHeader('Content-Type', 'application/json; charset=utf-8');
-    this.end(text === undefined ? '' : text);
-    return this;
+    return this.send(text === undefined ? '' : text);
+  }
+
+  /** Express's res.append: adds a value to a header, keeping what it had. */
+  append(field, value) {
+    const prev = this.getHeader(field);
+    let next = value;
+    if (prev !== undefined && prev !== '') {
+      if (Array.isArray(prev)) next = prev.concat(value);
+      else next = Array.isArray(value) ? [prev].concat(value) : [prev, value];
+    }
+    return this.set(field, next);
+  }
+
+  /** Express's res.location: the URL percent-encoded where needed (escapes kept, as encodeurl). */
+  location(url) {
+    return this.set('Location', encodeUrl(String(url)));
   }
 
   sendStatus(code) {
@@ -143,7 +214,7 @@ class Response extends http.ServerResponse {
   redirect(statusOrUrl, maybeUrl) {
     const [code, url] = maybeUrl === undefined ? [302, statusOrUrl] : [statusOrUrl, maybeUrl];
     this.statusCode = code;
-    this.setHeader('Location', encodeURI(String(url)));
+    this.setHeader('Location', encodeUrl(String(url)));
     this.end();
     return this;
   }
