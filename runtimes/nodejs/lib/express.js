@@ -164,16 +164,22 @@ class Response extends http.ServerResponse {
     } else if (chunk !== undefined) {
       return this.json(chunk);
     }
-    if (typeof chunk === 'string') {
+    // (once the head is out, Express's res.set would throw: the body still goes out, as before)
+    if (typeof chunk === 'string' && !this.headersSent) {
       const type = this.getHeader('content-type');
       if (typeof type === 'string') this.setHeader('Content-Type', utf8Charset(type));
     }
-    if (this.statusCode === 204 || this.statusCode === 304) {
+    if (chunk !== undefined && !this.headersSent) {
+      // Set as Express sets it (the access log reads it for a response the function wrote)
+      this.setHeader('Content-Length', String(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength));
+    }
+    const status = this.headersSent ? 0 : this.statusCode;
+    if (status === 204 || status === 304) {
       this.removeHeader('Content-Type');
       this.removeHeader('Content-Length');
       this.removeHeader('Transfer-Encoding');
       chunk = '';
-    } else if (this.statusCode === 205) {
+    } else if (status === 205) {
       this.setHeader('Content-Length', '0');
       this.removeHeader('Transfer-Encoding');
       chunk = '';

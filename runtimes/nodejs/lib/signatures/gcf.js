@@ -4,7 +4,8 @@
 // SHARED-DECISIONS-11b). HTTP functions: Express `(req, res)`, found as FF's loader finds them:
 // first the function registered under FUNC_HANDLER with `functions.http(name, fn)`, then the
 // export. The function answers through `res` (lib/express.js's helpers); its return value is not
-// used. CloudEvent functions (`functions.cloudEvent`) are refused at start (not done yet).
+// used. CloudEvent functions (`functions.cloudEvent`, or FUNCTION_SIGNATURE_TYPE=cloudevent for an
+// export) are made HTTP functions as FF makes them (gcf-cloudevent.js).
 // - request → arguments: the body parsed as FF's body-parser stack does (server.ts: cloudevents+
 //   JSON, JSON, text/plain, urlencoded extended, raw */*) into req.body, the bytes in req.rawBody,
 //   req.executionId, req.spanId, req.abortController, req.params;
@@ -24,7 +25,8 @@ const { loadHandler } = require('../loader');
 const { LoadError } = require('../source');
 const { SHIMS } = require('./index');
 const { parserStack, BodyError } = require('./bodies');
-const { Answer, TEXT, isThenable } = require('./common');
+const { Answer, TEXT, isThenable, describeError } = require('./common');
+const { cloudEventHandler, CloudEventError } = require('./gcf-cloudevent');
 const { internalErrorBody } = require('../responses');
 
 const PACKAGE = '@google-cloud/functions-framework';
@@ -59,10 +61,20 @@ function registered(file, name) {
   const registry = path.join(path.dirname(entry), 'function_registry.js');
   const type = fs.existsSync(registry) ? require(registry).getRegisteredFunction?.(name)?.signatureType ?? 'http' : 'http';
   if (typeof fn !== 'function') throw new LoadError(`the function registered as ${name} is not a function`);
+  if (type !== 'http' && type !== 'cloudevent') throw new LoadError(`${name} is a ${type} function: not supported under FUNC_SIGNATURE=gcf`);
   return { fn, type };
 }
 
-/** FF's loader order: the registration named FUNC_HANDLER, then the export. */
+/** The kind of an exported function: FF's FUNCTION_SIGNATURE_TYPE (http by default). */
+function exportedType() {
+  const type = process.env.FUNCTION_SIGNATURE_TYPE || 'http';
+  if (type !== 'http' && type !== 'cloudevent') {
+    throw new LoadError(`FUNCTION_SIGNATURE_TYPE=${type} is not supported under FUNC_SIGNATURE=gcf (http or cloudevent)`);
+  }
+  return type;
+}
+
+/** FF's loader order: the registration named FUNC_HANDLER, then the export. Returns {fn, type}. */
 async function load(file, functionName) {
   let exported = null;
   let missing = null;
@@ -73,14 +85,11 @@ async function load(file, functionName) {
     missing = err;
   }
   const found = registered(file, functionName);
-  if (found === null && missing !== null) {
-    throw new LoadError(`${missing.message}, and nothing registered it with functions.http('${functionName}', fn)`);
+  if (found !== null) return found;
+  if (missing !== null) {
+    throw new LoadError(`${missing.message}, and nothing registered it with functions.http('${functionName}', fn) or functions.cloudEvent('${functionName}', fn)`);
   }
-  const { fn, type } = found ?? { fn: exported, type: 'http' };
-  if (type !== 'http') {
-    throw new LoadError(`${functionName} is a ${type} function: FUNC_SIGNATURE=gcf runs HTTP functions only (functions.http or an exported (req, res))`);
-  }
-  return fn;
+  return { fn: exported, type: exportedType() };
 }
 
 /** What FF's middlewares add to the request before the function sees it. */
@@ -119,16 +128,21 @@ function safeDecode(segment) {
   }
 }
 
-/** FF's crash response (logger.ts sendCrashResponse) made the contract's 500. */
-function crash(res, err, eventId) {
+/**
+ * FF's crash response (logger.ts sendCrashResponse) made the contract's 500: `X-Google-Status:
+ * crash`, or `error` for a CloudEvent function's error.
+ */
+function crash(res, thrown, eventId) {
   res.removeHeader('Content-Type');
   res.removeHeader('Content-Length');
-  const failure = err instanceof Error ? (err.stack || String(err)) : `a non-Error value was thrown: ${String(err)}`;
-  return new Answer(500, ['X-Google-Status', 'crash', 'Content-Type', TEXT], internalErrorBody(eventId), failure);
+  const status = thrown instanceof CloudEventError ? 'error' : 'crash';
+  const err = thrown instanceof CloudEventError ? thrown.cause : thrown;
+  return new Answer(500, ['X-Google-Status', status, 'Content-Type', TEXT], internalErrorBody(eventId), describeError(err));
 }
 
-/** An HTTP function as a Kubeless handler: resolves when its response is over. */
-function wrap(fn) {
+/** The loaded function as a Kubeless handler: resolves when its response is over. */
+function wrap({ fn: userFunction, type }) {
+  const fn = type === 'cloudevent' ? cloudEventHandler(userFunction) : userFunction;
   return (event, context) => {
     const req = event.extensions.request;
     const res = event.extensions.response;
@@ -152,7 +166,7 @@ function wrap(fn) {
         if (settled) return;
         settled = true;
         // A response already started cannot become the 500: the runtime ends it (CONTRACT §5).
-        if (res.headersSent || res.writableEnded) reject(err);
+        if (res.headersSent || res.writableEnded) reject(err instanceof CloudEventError ? err.cause : err);
         else resolve(crash(res, err, eventId));
       };
       res.once('finish', over);
