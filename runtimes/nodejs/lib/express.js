@@ -3,6 +3,7 @@
 // (CONTRACT §3), as subclasses of Node's own request/response classes: the server creates these
 // directly, so the helpers cost nothing per request until a function calls one.
 
+const crypto = require('node:crypto');
 const http = require('node:http');
 const querystring = require('node:querystring');
 const typeis = require('type-is');
@@ -10,6 +11,9 @@ const mime = require('mime-types');
 
 const kQuery = Symbol('query');
 const kOriginalUrl = Symbol('originalUrl');
+// Set on a response whose platform's Express sends ETags (its default, 'weak'; FUNC_SIGNATURE=
+// fission): res.send then adds one and answers 304 to a matching If-None-Match, as Express does.
+const ETAGS = Symbol('etags');
 
 class Request extends http.IncomingMessage {
   // `body`: the raw body as a Buffer, set by the server before the call (not for multipart,
@@ -109,6 +113,28 @@ function encodeUrl(url) {
   });
 }
 
+/** The etag module's weak ETag of a body (Express's default 'etag fn'). */
+function weakEtag(chunk) {
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  const hash = crypto.createHash('sha1').update(bytes).digest('base64').substring(0, 27);
+  return `W/"${bytes.length.toString(16)}-${hash}"`;
+}
+
+/** The fresh module's If-None-Match rule (Express's req.fresh) for a GET or HEAD answered 2xx/304. */
+function isFresh(req, res) {
+  const method = req?.method;
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  const status = res.statusCode;
+  if ((status < 200 || status >= 300) && status !== 304) return false;
+  const noneMatch = req.headers['if-none-match'];
+  if (!noneMatch || /(?:^|,)\s*no-cache\s*(?:,|$)/.test(req.headers['cache-control'] ?? '')) return false;
+  if (noneMatch.trim() === '*') return true;
+  const etag = String(res.getHeader('etag') ?? '');
+  if (etag === '') return false;
+  const bare = (tag) => tag.trim().replace(/^W\//, '');
+  return noneMatch.split(',').some((tag) => bare(tag) === bare(etag));
+}
+
 class Response extends http.ServerResponse {
   status(code) {
     this.statusCode = code;
@@ -172,6 +198,8 @@ class Response extends http.ServerResponse {
     if (chunk !== undefined && !this.headersSent) {
       // Set as Express sets it (the access log reads it for a response the function wrote)
       this.setHeader('Content-Length', String(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength));
+      if (this[ETAGS] === true && !this.hasHeader('etag')) this.setHeader('ETag', weakEtag(chunk));
+      if (this[ETAGS] === true && isFresh(this.req, this)) this.statusCode = 304;
     }
     const status = this.headersSent ? 0 : this.statusCode;
     if (status === 204 || status === 304) {
@@ -226,4 +254,4 @@ class Response extends http.ServerResponse {
   }
 }
 
-module.exports = { Request, Response, withCharset };
+module.exports = { Request, Response, withCharset, ETAGS };

@@ -9,9 +9,12 @@
 //   the answer is made as server.js makes it: each header with res.set, res.status(status), then
 //   a stream.Readable body piped and anything else res.send(body); a falsy status means the
 //   function wrote to context.response itself (the call ends when that response does);
-// - a throw or rejection: the contract's 500 (Fission answers 500 "Internal server error").
+// - a throw or rejection: the contract's 500 (Fission answers 500 "Internal server error");
+// - Express's defaults in the environment's app: `X-Powered-By: Express`, and res.send's weak ETag
+//   with a 304 for a matching If-None-Match (lib/express.js ETAGS).
 
 const { Readable, pipeline } = require('node:stream');
+const { ETAGS } = require('../express');
 const { parserStack, BodyError } = require('./bodies');
 const { Answer, TEXT, isThenable, describe } = require('./common');
 
@@ -50,6 +53,9 @@ function wrap(fn) {
       throw err;
     }
     req.body = parsed.body;
+    // Express's defaults in the environment's app: X-Powered-By, weak ETags (and 304s) on res.send
+    res.setHeader('X-Powered-By', 'Express');
+    res[ETAGS] = true;
     const context = { request: req, response: res };
     return new Promise((resolve, reject) => {
       let settled = false;
