@@ -397,6 +397,27 @@ def test_nodejs_cloud_event_callback_exported_and_failing(serve):
     assert response.status_code == 404 and "POST" in response.text
 
 
+@_pytest.mark.only("nodejs")
+def test_nodejs_cloud_event_with_the_shim(serve, tmp_path):
+    # Registered with the runtime's shim (the package not installed): still a CloudEvent function.
+    folder = _node_alone(tmp_path, "sig_gcf_events.js")
+    server = serve("sig_gcf_events", "echoEvent", env=_NODE_GCF, func_dir=folder)
+    response = server.post("/", content=_json.dumps(_NODE_STRUCTURED).encode(),
+                           headers={"content-type": "application/cloudevents+json"})
+    assert (response.status_code, _content_type(response), response.json()) == (200, _NODE_JSON, _NODE_STRUCTURED)
+
+
+@_pytest.mark.only("nodejs")
+@_pytest.mark.parametrize("kind", ["event", "typed", "cloud-event"])
+def test_nodejs_an_unsupported_signature_type_is_a_start_up_error(start_fails, kind):
+    # FF's FUNCTION_SIGNATURE_TYPE for an exported function: http and cloudevent are served; legacy
+    # background (`event`) and `typed` functions are not done (CONTRACT §11): one line saying so.
+    result = start_fails("sig_gcf_events", "exportedEvent", env={**_NODE_GCF, "FUNCTION_SIGNATURE_TYPE": kind}, timeout=15)
+    assert result.code == 1 and not result.listened, result.stderr
+    lines = result.error_lines()
+    assert len(lines) == 1 and f"FUNCTION_SIGNATURE_TYPE={kind}" in lines[0], result.stderr
+
+
 # -- the real framework as the reference -------------------------------------------------------------
 
 _NODE_REFERENCE = [
