@@ -176,8 +176,9 @@ class Response extends http.ServerResponse {
   /**
    * Express's res.send (4 and 5 alike for these cases): a string → text/html unless a type is
    * set, and a string's Content-Type gets charset=utf-8; bytes → application/octet-stream; null →
-   * empty; other values → res.json. A 204 or 304 sends no body and no Content-Type, a 205 an
-   * empty body. No ETag (the platforms this serves turn it off or never check freshness).
+   * empty; other values → res.json; Content-Length set. A 204 or 304 sends no body and no
+   * Content-Type, a 205 an empty body. An ETag (and a 304 when fresh) only on a response marked
+   * ETAGS (Kubeless's and the Functions Framework's answers have none).
    */
   send(body) {
     let chunk = body;
