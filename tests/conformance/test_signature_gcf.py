@@ -242,10 +242,33 @@ def test_nodejs_request_shape(serve):
         "bodyKind": "undefined", "rawBody": None, "method": "GET", "path": "/a/b%20c",
         "originalUrl": "/a/b%20c?x=1&x=2&y=z", "query": {"x": ["1", "2"], "y": "z"},
         "params": {"splat": ["a", "b c"]}, "header": "V", "isJson": None, "executionId": "evt-shape",
-        "spanId": "123", "abortable": True,
+        "spanId": "123", "abortable": True, "ip": "127.0.0.1", "ips": [], "protocol": "http", "secure": False,
+        "hostname": "127.0.0.1",
     }
     seen = server.get("/", headers={"function-execution-id": "exec-1"}).json()
     assert (seen["executionId"], seen["params"], seen["spanId"]) == ("exec-1", {}, None)
+
+
+@_pytest.mark.only("nodejs")
+def test_nodejs_the_proxy_is_trusted(serve):
+    # server.ts app.enable('trust proxy'): req.ip / ips from X-Forwarded-For (leftmost first),
+    # req.protocol (and secure) from X-Forwarded-Proto, req.hostname from X-Forwarded-Host.
+    server = serve("sig_gcf_request", "echo", env=_NODE_GCF, shared=True)
+    seen = server.get("/", headers={"x-forwarded-for": "203.0.113.7, 10.0.0.1", "x-forwarded-proto": "https, http",
+                                    "x-forwarded-host": "fn.example.com:8443, other"}).json()
+    assert (seen["ip"], seen["ips"], seen["protocol"], seen["secure"], seen["hostname"]) == (
+        "203.0.113.7", ["203.0.113.7", "10.0.0.1"], "https", True, "fn.example.com")
+
+
+@_pytest.mark.only("nodejs")
+@_pytest.mark.parametrize("path", ["/favicon.ico", "/robots.txt", "/ROBOTS.TXT?x=1", "/favicon.ico/more"])
+def test_nodejs_robots_and_favicon_are_404(serve, path):
+    # server.ts: app.use(['/favicon.ico', '/robots.txt'], …) answers 404 with send(null) before an
+    # HTTP function runs (Express matches the prefix, case-insensitively).
+    server = serve("sig_gcf_helloworld", "helloGET", env=_NODE_GCF, shared=True)
+    response = server.get(path)
+    assert (response.status_code, response.headers.get("content-type"), response.content) == (404, None, b"")
+    assert server.get("/favicon.icon").text == "Hello World!"
 
 
 @_pytest.mark.only("nodejs")
@@ -422,7 +445,8 @@ def test_nodejs_an_unsupported_signature_type_is_a_start_up_error(start_fails, k
 
 _NODE_REFERENCE = [
     ("sig_gcf_helloworld.js", "helloHttp", [("GET", "/?name=Jo", None, b""), ("GET", "/", None, b""),
-                                            ("POST", "/", "application/json", b'{"name": "<i>"}')]),
+                                            ("POST", "/", "application/json", b'{"name": "<i>"}'),
+                                            ("GET", "/robots.txt", None, b""), ("GET", "/Favicon.ico/x", None, b"")]),
     ("sig_gcf_content.js", "helloContent", [("POST", "/", "text/plain", b"Ann"),
                                             ("POST", "/", "application/octet-stream", b"Bob")]),
     ("sig_gcf_request.js", "answer", [("GET", f"/?case={case[0]}", None, b"") for case in _NODE_ANSWERS]
@@ -464,7 +488,9 @@ def test_nodejs_answers_match_the_real_framework(serve, tmp_path, source, target
             assert proc.poll() is None and _time.monotonic() < deadline, (tmp_path / "framework.log").read_text()
             _time.sleep(0.1)
         server = serve(source.rsplit(".", 1)[0], target, env=_NODE_GCF, shared=True)
-        headers = {"ce-id": "9", "ce-specversion": "1.0", "ce-type": "t", "ce-source": "s"} if "Event" in target else {}
+        headers = ({"ce-id": "9", "ce-specversion": "1.0", "ce-type": "t", "ce-source": "s"} if "Event" in target
+                   else {"x-forwarded-for": "203.0.113.7, 10.0.0.1", "x-forwarded-proto": "https",
+                         "x-forwarded-host": "fn.example.com"})
         with _httpx.Client(timeout=10) as client:
             for method, path, ctype, body in requests:
                 ours = _node_answer(client, server.url, method, path, ctype, body, headers)

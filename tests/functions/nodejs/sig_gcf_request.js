@@ -23,6 +23,11 @@ exports.echo = (req, res) => {
     executionId: req.executionId,
     spanId: req.spanId ?? null,
     abortable: req.abortController instanceof AbortController,
+    ip: req.ip,
+    ips: req.ips,
+    protocol: req.protocol,
+    secure: req.secure,
+    hostname: req.hostname,
   });
 };
 

@@ -10,7 +10,9 @@
 //   JSON, JSON, text/plain, urlencoded extended, raw */*) into req.body, the bytes in req.rawBody,
 //   req.executionId, req.spanId, req.abortController, req.params;
 // - the answer: what the function wrote; a throw or rejection before the response started is the
-//   contract's 500 with FF's `X-Google-Status: crash` header, counted as a failure.
+//   contract's 500 with FF's `X-Google-Status: crash` header, counted as a failure; /favicon.ico
+//   and /robots.txt are 404 without calling an HTTP function, as FF's app answers them; FF's
+//   `trust proxy` (req.ip, ips, protocol, hostname from X-Forwarded-*).
 //
 // `@google-cloud/functions-framework` resolves for the function as on GCF: the real package when
 // its dependencies install it, else the runtime's shim (lib/signatures/shims, last on NODE_PATH
@@ -92,8 +94,54 @@ async function load(file, functionName) {
   return { fn: exported, type: exportedType() };
 }
 
+/** The first of a comma-separated header's values, trimmed, or undefined. */
+function firstValue(value) {
+  if (!value) return undefined;
+  const comma = value.indexOf(',');
+  return (comma === -1 ? value : value.slice(0, comma)).trim();
+}
+
+/**
+ * Express's request getters with FF's `app.enable('trust proxy')` (every proxy trusted): the
+ * client is the leftmost X-Forwarded-For address, the protocol and host X-Forwarded-Proto's and
+ * X-Forwarded-Host's first values. Own properties of this request only: other signatures keep
+ * the peer's address (lib/express.js).
+ */
+const TRUST_PROXY = {
+  ip: {
+    configurable: true,
+    get() {
+      const forwarded = this.headers['x-forwarded-for'];
+      return forwarded ? forwarded.split(',')[0].trim() : this.socket?.remoteAddress;
+    },
+  },
+  ips: {
+    configurable: true,
+    get() {
+      const forwarded = this.headers['x-forwarded-for'];
+      return forwarded ? forwarded.split(',').map((addr) => addr.trim()) : [];
+    },
+  },
+  protocol: {
+    configurable: true,
+    get() {
+      return firstValue(this.headers['x-forwarded-proto']) || (this.socket?.encrypted ? 'https' : 'http');
+    },
+  },
+  hostname: {
+    configurable: true,
+    get() {
+      const host = firstValue(this.headers['x-forwarded-host']) || this.headers.host;
+      if (!host) return undefined;
+      const colon = host.indexOf(':', host[0] === '[' ? host.indexOf(']') + 1 : 0);
+      return colon === -1 ? host : host.slice(0, colon);
+    },
+  },
+};
+
 /** What FF's middlewares add to the request before the function sees it. */
 function prepare(req, parsed, eventId, context) {
+  Object.defineProperties(req, TRUST_PROXY);
   const raw = req.body;
   req.body = parsed.body;
   // Express's rawBody getter (lib/express.js) is the raw body; FF's is set by a parser only.
@@ -140,13 +188,26 @@ function crash(res, thrown, eventId) {
   return new Answer(500, ['X-Google-Status', status, 'Content-Type', TEXT], internalErrorBody(eventId), describeError(err));
 }
 
+/**
+ * server.ts: an HTTP function's app answers /favicon.ico and /robots.txt (and below them: Express's
+ * app.use matches a path prefix, case-insensitively) 404 with an empty body, without calling it.
+ */
+function ignoredRoute(path) {
+  const lower = path.toLowerCase();
+  return ['/favicon.ico', '/robots.txt'].some((route) => lower === route || lower.startsWith(`${route}/`));
+}
+
+const NOT_FOUND = new Answer(404, null, '');
+
 /** The loaded function as a Kubeless handler: resolves when its response is over. */
 function wrap({ fn: userFunction, type }) {
-  const fn = type === 'cloudevent' ? cloudEventHandler(userFunction) : userFunction;
+  const http = type !== 'cloudevent';
+  const fn = http ? userFunction : cloudEventHandler(userFunction);
   return (event, context) => {
     const req = event.extensions.request;
     const res = event.extensions.response;
     const eventId = event['event-id'];
+    if (http && ignoredRoute(req.path)) return NOT_FOUND;
     let parsed;
     try {
       parsed = parseBody(req);
