@@ -1,34 +1,33 @@
-// Module resolution hook (registered with module.register): lets the function's bare `import`s
-// find packages in $KUBELESS_INSTALL_VOLUME/node_modules and NODE_PATH, which Node's ESM resolver
-// ignores. Node's own resolution runs first, so packages beside the function win, as with require.
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+// Module resolution hook for Node without module.registerHooks (registered with module.register,
+// off-thread): lets the function's bare `import`s find packages in $KUBELESS_INSTALL_VOLUME/
+// node_modules and NODE_PATH, which Node's ESM resolver ignores, and a signature's shims
+// (resolve-fallback.js). Node's own resolution runs first, so packages beside the function win,
+// as with require.
+import { createRequire } from 'node:module';
 
-let parents = [];
+const { fallbacks } = createRequire(import.meta.url)('./resolve-fallback.js');
 
-/** `data.dirs`: node_modules folders to fall back on, in order. */
+let lookups = fallbacks();
+
+/** `data.dirs`: node_modules folders to fall back on, in order; `data.shims`: shim folders. */
 export async function initialize(data) {
-  // Resolving from a (non-existent) file in the folder above a node_modules makes Node look in it
-  // with full package semantics (exports, conditions, main).
-  parents = (data?.dirs ?? []).map((dir) => pathToFileURL(path.join(path.dirname(dir), '__kubeless_resolve__.mjs')).href);
-}
-
-function isBare(specifier) {
-  return !/^(?:\.{0,2}\/|[a-zA-Z][a-zA-Z0-9+.-]*:|#)/.test(specifier);
+  lookups = fallbacks(data);
 }
 
 export async function resolve(specifier, context, nextResolve) {
   try {
     return await nextResolve(specifier, context);
   } catch (err) {
-    if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !isBare(specifier)) throw err;
-    for (const parentURL of parents) {
+    if (!lookups.retries(err, specifier)) throw err;
+    for (const parentURL of lookups.parents) {
       try {
         return await nextResolve(specifier, { ...context, parentURL });
       } catch {
         // not in this folder: try the next one
       }
     }
+    const url = lookups.shimUrl(specifier);
+    if (url !== null) return { url, shortCircuit: true };
     throw err;
   }
 }

@@ -218,9 +218,8 @@ class ExecutorResponse extends Writable {
 }
 
 // The Express helpers, the same code as worker mode's: they only use the methods above.
-for (const name of ['status', 'set', 'header', 'get', 'type', 'contentType', 'send', 'json', 'sendStatus', 'redirect']) {
-  const descriptor = Object.getOwnPropertyDescriptor(Response.prototype, name);
-  if (descriptor) Object.defineProperty(ExecutorResponse.prototype, name, descriptor);
+for (const name of Object.getOwnPropertyNames(Response.prototype)) {
+  if (name !== 'constructor') Object.defineProperty(ExecutorResponse.prototype, name, Object.getOwnPropertyDescriptor(Response.prototype, name));
 }
 
 module.exports = { ExecutorResponse };

@@ -24,7 +24,7 @@ with MOD_NAME and FUNC_HANDLER from the environment.
   --log-format F     apache (default): access log and function output as they are;
                      json: one JSON record per line on stdout (FUNC_LOG_FORMAT)
   --signature NAME   how the function is called: kubeless (default: handler(event, context)),
-                     lambda, lambda-v1, openwhisk, openfaas, knative (FUNC_SIGNATURE)
+                     lambda, lambda-v1, openwhisk, openfaas, knative, gcf, fission (FUNC_SIGNATURE)
   -h, --help         print this help
 
 Other settings come from the environment: FUNC_RUNTIME, FUNC_MEMORY_LIMIT, FUNC_MEMFILE_MAX,

@@ -10,6 +10,7 @@
 
 const cluster = require('node:cluster');
 const { nodePath } = require('./loader');
+const { modulePaths } = require('./signatures');
 const { sumSnapshots, counterSnapshot } = require('./snapshots');
 const { parseEntry } = require('./watchdog-slots');
 const { message: logMessage } = require('./log-format');
@@ -80,7 +81,7 @@ function runSupervisor({ settings, source }) {
   const workerEnv = {
     KUBELESS_RUNTIME_FILE: source.file,
     KUBELESS_RUNTIME_SHOWN_AS: source.shownAs,
-    NODE_PATH: nodePath(settings.installVolume),
+    NODE_PATH: nodePath(settings.installVolume, undefined, modulePaths(settings.signature)),
     // function_startup_seconds (worker.js): this process's start, Unix ms
     KUBELESS_RUNTIME_STARTED: String(Date.now() - process.uptime() * 1000),
   };

@@ -100,7 +100,7 @@ test('values, heads and errors come back as the contract maps them', async () =>
     out = await call(pool, { 'x-case': 'send' });
     assert.equal(out.kind, 'end');
     assert.equal(out.body, '<p>hi</p>');
-    assert.deepEqual(out.head, [202, null, ['Content-Type', 'text/html; charset=utf-8']]);
+    assert.deepEqual(out.head, [202, null, ['Content-Type', 'text/html; charset=utf-8', 'Content-Length', '9']]); // as Express's res.send
 
     out = await call(pool, { 'x-case': 'stream-writes' });
     assert.equal(out.kind, 'end');

@@ -51,7 +51,7 @@ test('FUNC_SIGNATURE / --signature: the accepted names, kubeless by default, oth
   assert.throws(() => loadSettings(base, { FUNC_SIGNATURE: 'lambda-v3' }), (err) => err instanceof UsageError
     && /FUNC_SIGNATURE/.test(err.message) && /lambda-v3/.test(err.message)
     && ['kubeless', 'lambda', 'lambda-v1', 'openwhisk', 'openfaas'].every((n) => err.message.includes(n)));
-  assert.throws(() => loadSettings([...base, '--signature', 'gcf'], {}), /--signature must be one of/);
+  assert.throws(() => loadSettings([...base, '--signature', 'azure'], {}), /--signature must be one of/);
 });
 
 // ---- lambda: request → event -----------------------------------------------------------------

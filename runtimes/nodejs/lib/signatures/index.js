@@ -9,9 +9,12 @@
 // once and the shared machinery (deadline, limits, metrics, logs, ids, CORS, drain) stays outside.
 //
 // An adapter module exports `wrap(handler)` and optionally `load(file, functionName)` (how it
-// finds the function, when that differs from loader.js: OpenWhisk's unexported `main`).
+// finds the function, when that differs from loader.js: OpenWhisk's unexported `main`, GCF's
+// functions.http registrations; what `load` returns is what `wrap` gets).
 
-const SIGNATURES = Object.freeze(['kubeless', 'lambda', 'lambda-v1', 'openwhisk', 'openfaas', 'knative']);
+const path = require('node:path');
+
+const SIGNATURES = Object.freeze(['kubeless', 'lambda', 'lambda-v1', 'openwhisk', 'openfaas', 'knative', 'gcf', 'fission']);
 
 /** name → the adapter (required on first use: the supervisor never loads them). */
 const ADAPTERS = {
@@ -20,7 +23,20 @@ const ADAPTERS = {
   openwhisk: () => require('./openwhisk'),
   openfaas: () => require('./openfaas'),
   knative: () => require('./knative'),
+  gcf: () => require('./gcf'),
+  fission: () => require('./fission'),
 };
+
+/**
+ * Folders of stand-in packages a signature's functions may import without installing them
+ * (gcf: @google-cloud/functions-framework), put last on NODE_PATH: the function's own
+ * packages win (SHARED-DECISIONS-11b).
+ */
+const SHIMS = path.join(__dirname, 'shims');
+
+function modulePaths(signature) {
+  return signature === 'gcf' ? [SHIMS] : [];
+}
 
 /** The adapter of a signature name, or null for `kubeless`. */
 function adapterFor(signature) {
@@ -42,4 +58,4 @@ async function loadFunction(signature, file, functionName) {
   return adapter.wrap(handler);
 }
 
-module.exports = { SIGNATURES, adapterFor, loadFunction };
+module.exports = { SIGNATURES, SHIMS, adapterFor, loadFunction, modulePaths };
