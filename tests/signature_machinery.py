@@ -5,6 +5,7 @@ platform labels a plain string), `slow` (3 s, without blocking the runtime), `bo
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -13,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from support import ACCESS_LINE, TIMEOUT_BODY, assert_error, metrics, sample
+from support import ACCESS_LINE, TIMEOUT_BODY, assert_error, eventually, metrics, sample
 
 TOO_LARGE_LIMIT = 1000
 
@@ -78,3 +79,29 @@ def check_body_limit(serve: Callable[..., Any], module: str, env: dict[str, str]
     response = server.post("/", content=b"x" * TOO_LARGE_LIMIT)
     assert (response.status_code, response.text) == (200, "hello")
     assert counts(server, "function_calls_total", "POST") == before + 1
+
+
+def check_json_logs(serve: Callable[..., Any], module: str, env: dict[str, str], **start: Any) -> None:
+    """FUNC_LOG_FORMAT=json: the exception's record carries the call's event id and trace id, and so
+    does the call's access record."""
+    server = serve(module, "boom", env={**env, "FUNC_LOG_FORMAT": "json"}, **start)
+    event_id, trace = new_id(), "4bf92f3577b34da6a3ce929d0e0e4736"
+    response = server.get("/json/logs", headers={"event-id": event_id, "traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
+    assert response.status_code == 500
+
+    def of_call() -> list[dict]:
+        found = []
+        for line in server.stdout().splitlines():
+            record = json.loads(line)
+            if record.get("attributes", {}).get("faas.invocation_id") == event_id:
+                found.append(record)
+        return found
+
+    def complete() -> list[dict]:
+        found = of_call()
+        assert any(r["severity_text"] == "ERROR" and "boom" in r["body"] for r in found), found
+        assert any("/json/logs" in r["body"] for r in found), found  # the access record
+        return found
+
+    for record in eventually(complete):
+        assert record["trace_id"] == trace, record

@@ -26,7 +26,8 @@ import sys
 import pytest
 
 from harness import REPO_DIR, TESTS_DIR
-from signature_machinery import check_body_limit, check_exception, check_hello, check_timeout, counts, new_id
+from signature_machinery import (check_body_limit, check_exception, check_hello, check_json_logs, check_timeout, counts,
+                                 new_id)
 from support import content_type
 
 GCF = {"FUNC_SIGNATURE": "gcf"}
@@ -516,6 +517,10 @@ def test_machinery_timeout_is_408(serve, machinery_start):
 
 def test_machinery_body_limit_is_413(serve, machinery_start):
     check_body_limit(serve, "sig_gcf_machinery", machinery_start["env"], volumes=machinery_start.get("volumes"))
+
+
+def test_machinery_json_logs_carry_the_event_and_trace_ids(serve, machinery_start):
+    check_json_logs(serve, "sig_gcf_machinery", machinery_start["env"], volumes=machinery_start.get("volumes"))
 
 
 @pytest.mark.cli_only
