@@ -51,6 +51,8 @@ def test_f_py_1_hello(serve):
     assert (response.status_code, content_type(response), response.text) == (200, HTML_UTF8, "Hello, world!\n")
     response = server.post("/some/path", content=b"ignored")  # server.py: "/" and "/<path:path>"
     assert (response.status_code, response.text) == (200, "Hello, world!\n")
+    response = server.request("HEAD", "/")  # HEAD: Flask's answer to GET without the body, its length kept
+    assert (response.status_code, response.headers["content-length"], response.content) == (200, "14", b"")
 
 
 @pytest.mark.only("python")

@@ -61,6 +61,8 @@ def test_g_py_1_undecorated_http(serve):
     assert (response.status_code, content_type(response), response.text) == (200, HTML_UTF8, "Hello world!")
     response = server.post("/any/path?x=1", content=b"ignored")  # __init__.py: "/" and "/<path:path>", every method
     assert (response.status_code, response.text) == (200, "Hello world!")
+    response = server.request("HEAD", "/")  # Flask answers HEAD as GET without the body: the GET's length
+    assert (response.status_code, response.headers["content-length"], response.content) == (200, "12", b"")
 
 
 @pytest.mark.only("python")

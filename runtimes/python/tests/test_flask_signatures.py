@@ -113,6 +113,13 @@ def test_run_a_streamed_answer_closes_the_response(flask: Any) -> None:
     assert app.closed == ["closed"]
 
 
+def test_run_head_keeps_the_length_of_the_get(flask: Any) -> None:
+    answer = run(_app(flask), environ(request("/text", method="HEAD")))
+    assert answer.status_code == 201 and answer.body == b""
+    assert (b"content-length", str(len("héllo".encode())).encode()) in answer.raw_headers
+    assert (b"x-extra", b"1") in answer.raw_headers
+
+
 def test_run_flask_answers_what_the_routes_do_not_match(flask: Any) -> None:
     answer = run(_app(flask), environ(request("/nowhere")))
     assert type(answer) is Reply and answer.status == 404 and b"<title>404 Not Found</title>" in answer.body

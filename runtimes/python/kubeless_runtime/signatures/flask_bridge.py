@@ -6,7 +6,8 @@ how its return value is answered (Flask's `make_response`, werkzeug's HTTPExcept
 Flask's own. Here the same: the adapter builds the platform's Flask app once (its routes, its view
 around the function), and per call this module turns the runtime's request into a WSGI environ
 (PEP 3333), runs the app's WSGI callable, and turns the response into the runtime's answer: whole
-(a `Reply`) when Flask gave it a length, streamed (a `Stream`) when it did not (a generator).
+(a `Reply`) when Flask gave it a length, streamed (a `Stream`) when it did not (a generator); a
+HEAD answer keeps Flask's Content-Length (the GET's) without a body.
 
 `PROPAGATE_EXCEPTIONS` is set, so an exception the function raises leaves the app as itself and is
 the runtime's (the contract's 500, logged with the event id, counted); an HTTPException (`abort`) is
@@ -101,7 +102,7 @@ def environ(request: Request) -> dict[str, Any]:
     return env
 
 
-def run(app: Any, env: dict[str, Any]) -> Reply | Stream:
+def run(app: Any, env: dict[str, Any]) -> Any:
     """Run the Flask app on one request; its response as the runtime's answer."""
     started: list[Any] = []
 
@@ -119,15 +120,31 @@ def run(app: Any, env: dict[str, Any]) -> Reply | Stream:
     headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in started[1]]
     check_headers(headers)
     sized = any(name == b"content-length" for name, _ in headers)
+    if sized and env["REQUEST_METHOD"] == "HEAD":  # no body, but the GET's length, as Flask's server sends it
+        _close(app_iter)
+        return _head(status, headers)
     headers = [h for h in headers if h[0] != b"content-length"]  # the runtime sets it (or streams)
     if sized:  # a body Flask holds whole (werkzeug gives a length only then)
         try:
             return Reply(status, headers, b"".join(app_iter))
         finally:
-            close = getattr(app_iter, "close", None)
-            if close is not None:
-                close()
+            _close(app_iter)
     return Stream(status, headers, _closing(app_iter), False)
+
+
+def _head(status: int, headers: list[tuple[bytes, bytes]]) -> Any:
+    """A HEAD answer keeping Flask's Content-Length: a Starlette response, which sends the headers as given."""
+    from starlette.responses import Response
+
+    response = Response(status_code=status)
+    response.raw_headers = headers
+    return response
+
+
+def _close(app_iter: Any) -> None:
+    close = getattr(app_iter, "close", None)
+    if close is not None:
+        close()
 
 
 def _past_flask(tb: Any) -> Any:
@@ -148,9 +165,7 @@ def _closing(app_iter: Any) -> Iterator[bytes]:
     try:
         yield from app_iter
     finally:
-        close = getattr(app_iter, "close", None)
-        if close is not None:
-            close()
+        _close(app_iter)
 
 
 class FlaskInvocation:
@@ -163,7 +178,7 @@ class FlaskInvocation:
         self.environ = env
         self.crash = crash  # the answer to an exception (GCF's crash); None: the contract's 500
 
-    def answer(self, result: Reply | Stream) -> Reply | Stream:
+    def answer(self, result: Any) -> Any:
         return result
 
     def error(self, exc: BaseException) -> Reply | None:
@@ -173,7 +188,7 @@ class FlaskInvocation:
 def bind_app(app: Any) -> Any:
     """The runtime's call under a Flask signature: `(invocation, None)` → the app's answer."""
 
-    def call(invocation: FlaskInvocation, _: None) -> Reply | Stream:
+    def call(invocation: FlaskInvocation, _: None) -> Any:
         return run(app, invocation.environ)
 
     return call
