@@ -94,6 +94,18 @@ def test_the_shim_is_only_there_under_gcf(start_fails):
     assert "No module named 'functions_framework'" in exit.stderr
 
 
+@pytest.mark.only("python")
+@pytest.mark.parametrize("deps_set", ["gcf", "flask"])
+def test_errorhandler(serve, deps_set):
+    # README.md "Quickstart: Error handling": @functions_framework.errorhandler(ZeroDivisionError)
+    # answers "I'm a teapot", 418 (a str: text/html); the exception was handled: not a failure.
+    server = serve("sig_gcf_errors", "function", shared=True, **deps(deps_set))
+    before = counts(server, "function_failures_total", "GET")
+    response = server.get("/")
+    assert (response.status_code, content_type(response), response.text) == (418, HTML_UTF8, "I'm a teapot")
+    assert counts(server, "function_failures_total", "GET") == before
+
+
 # -- G-py-3: python-docs-samples functions/helloworld/main.py ----------------------------------------
 
 @pytest.mark.only("python")
@@ -423,6 +435,7 @@ REFERENCE_CASES = [
         {"method": "POST", "path": "/", "headers": {"content-type": "application/json"}, "body": b"{bad"},
     ]),
     ("sig_gcf_helloworld", "hello_error_2", "flask", [{"method": "GET", "path": "/", "headers": {}}]),
+    ("sig_gcf_errors", "function", "flask", [{"method": "GET", "path": "/", "headers": {}}]),
     ("sig_gcf_decorator", "hello_cloud_event", "flask", [
         {"method": "POST", "path": "/", "headers": BINARY, "body": b'{"a": 1}'},
         {"method": "POST", "path": "/", "headers": {"content-type": "application/cloudevents+json"},

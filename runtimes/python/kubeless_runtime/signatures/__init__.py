@@ -176,11 +176,12 @@ REGISTRY: dict[str, Callable[[Any, Callable[..., Any]], Any]] = {
 def before_import(settings: Any) -> None:
     """What a signature needs on sys.path before the function's module is imported (the loader calls
     it once the function's folder and the install volume are there): under `gcf`, the
-    `functions_framework` shim when the real package is not installed."""
+    `functions_framework` shim when the real package is not installed, and the Flask app whose
+    `errorhandler` the module may use."""
     if settings.signature == "gcf":
-        from .gcf_shim import provide
+        from .gcf import before_import as gcf_before_import
 
-        provide()
+        gcf_before_import(settings)
 
 
 def import_error(settings: Any, exc: BaseException) -> str | None:

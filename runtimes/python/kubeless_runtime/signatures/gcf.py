@@ -7,6 +7,8 @@ the real package or by the runtime's shim), else `FUNCTION_SIGNATURE_TYPE` (`htt
 name in the registry's `ASGI_FUNCTIONS` (`@functions_framework.aio.*`) is served the Starlette way
 (gcf_aio.py). The Flask kinds, as the framework's `create_app` serves them:
 
+- Before the module is imported, the app is made and `functions_framework.errorhandler` is its
+  `errorhandler` (the framework's README "Error handling": `@functions_framework.errorhandler(E)`).
 - `http`: `function(flask.request)` is the view of `/` and `/<path:path>` for every method
   (`/robots.txt` and `/favicon.ico` are 404); its return value is answered by Flask's
   `make_response`, an `abort()` by werkzeug's HTTPException page; `abort(500)` is the framework's
@@ -65,14 +67,42 @@ def _crash_handler(e: Any) -> Any:
     return str(e), 500, {"X-Google-Status": "crash"}
 
 
+_prepared: dict[str, Any] = {}  # module name → the Flask app made before its import
+
+
+def _flask_app(flask: Any, module_name: str) -> Any:
+    app = new_app(flask, module_name)
+    app.register_error_handler(500, _crash_handler)
+    return app
+
+
+def before_import(settings: Any) -> None:
+    """What the framework's create_app does before it runs the function's module: `functions_framework`
+    importable (the shim, when the real package is absent), the Flask app made and its `errorhandler`
+    published as `functions_framework.errorhandler`, so `@functions_framework.errorhandler(E)` in the
+    module registers on the app that serves it. Without Flask nothing is made (the adapter says so)."""
+    from .gcf_shim import provide
+
+    provide()
+    try:
+        import flask
+    except ImportError:
+        return
+    app = _prepared[settings.module_name] = _flask_app(flask, settings.module_name)
+    try:
+        import functions_framework
+    except Exception:  # noqa: BLE001 - a broken install: the function's own import says what is wrong
+        return
+    functions_framework.errorhandler = app.errorhandler
+
+
 class GcfFlaskAdapter:
     def __init__(self, settings: Any, function: Callable[..., Any], kind: str) -> None:
         flask = import_flask("gcf")
         refuse_async("gcf", function, ": decorate it with @functions_framework.aio.http")
         from werkzeug.routing import Rule
 
-        app = self.app = new_app(flask, settings.module_name)
-        app.register_error_handler(500, _crash_handler)
+        app = self.app = _prepared.pop(settings.module_name, None) or _flask_app(flask, settings.module_name)
         if kind == HTTP:
 
             def run(path: str) -> Any:

@@ -4,6 +4,8 @@ dependencies do not install the real package (GoogleCloudPlatform/functions-fram
 Only what a function's module uses at import time: the decorators, which register the function's
 signature type under its name in `_function_registry.REGISTRY_MAP` (as the real package does) and
 return the function. The runtime reads that registry to know how to call it (signatures/gcf.py).
+`errorhandler` is set by the runtime before the function's module is imported, as the real
+package's create_app sets it: the serving Flask app's `errorhandler` (when Flask is installed).
 """
 
 from functions_framework import _function_registry
