@@ -352,6 +352,7 @@ def test_streaming(serve, target, ctype):
     ("tuple", 201, HTML_UTF8, b"made"),
     ("headers_only", 200, "text/plain", b"typed"),
     ("escape", 200, HTML_UTF8, b"Hello &lt;b&gt;!"),                   # markupsafe.escape
+    ("template", 200, HTML_UTF8, b"<p>Hello, &lt;b&gt;!</p>"),          # render_template, autoescaped
 ])
 def test_flask_result_mapping(serve, case, status, ctype, body):
     server = serve("sig_gcf", "cases", shared=True, **deps("flask"))
@@ -419,7 +420,7 @@ REFERENCE_CASES = [
     ("sig_gcf", "cases", "flask", [
         {"method": "GET", "path": f"/?case={case}&name=<i>", "headers": {}}
         for case in ("jsonify", "dict", "list", "bytes", "tuple", "tuple_headers", "headers_only", "make_response",
-                     "escape", "abort_404", "redirect", "silent_json", "plain")
+                     "escape", "template", "abort_404", "redirect", "silent_json", "plain")
     ] + [
         {"method": "GET", "path": "/robots.txt", "headers": {}},
         {"method": "OPTIONS", "path": "/x", "headers": {}},

@@ -1,7 +1,7 @@
 # FUNC_SIGNATURE=gcf: a Flask HTTP function's return values and request, answered as Flask's
 # make_response answers them (functions-framework-python __init__.py: the function is the Flask view).
 import flask
-from flask import abort, jsonify, make_response, request
+from flask import abort, jsonify, make_response, render_template, request
 from markupsafe import escape
 
 
@@ -28,6 +28,8 @@ def cases(req):
         return response
     if case == "escape":
         return f"Hello {escape(req.args.get('name', 'World'))}!"
+    if case == "template":  # templates/ beside the function, as the framework's create_app sets it
+        return render_template("sig_gcf_greeting.html", name=req.args.get("name", "World"))
     if case == "abort_404":
         abort(404)
     if case == "none":
