@@ -125,6 +125,13 @@ def test_run_flask_answers_what_the_routes_do_not_match(flask: Any) -> None:
     assert type(answer) is Reply and answer.status == 404 and b"<title>404 Not Found</title>" in answer.body
 
 
+def test_a_header_http_cannot_carry_is_a_conversion_error(flask: Any) -> None:
+    app = new_app(flask, __name__)
+    app.add_url_rule("/", "bad", lambda: ("x", 200, {"Bad Name": "1"}))
+    with pytest.raises(ConversionError, match="invalid response header name 'bad name'"):
+        run(app, environ(request("/")))
+
+
 def test_an_exception_leaves_with_the_views_traceback(flask: Any) -> None:
     with pytest.raises(KeyError) as caught:
         run(_app(flask), environ(request("/raise")))

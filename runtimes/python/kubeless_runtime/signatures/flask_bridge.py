@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from ..responses import Reply, Stream, check_headers
+from ..responses import ConversionError, Reply, Stream, check_headers
 from . import Request, SignatureError
 
 # The packages a Flask signature's import can miss (Flask's own are installed with it).
@@ -118,7 +118,11 @@ def run(app: Any, env: dict[str, Any]) -> Any:
         raise exc.with_traceback(_past_flask(exc.__traceback__))
     status = int(started[0].split(" ", 1)[0])
     headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in started[1]]
-    check_headers(headers)
+    try:
+        check_headers(headers)  # werkzeug refuses a newline in a value; a bad name gets through
+    except ConversionError:
+        _close(app_iter)
+        raise
     sized = any(name == b"content-length" for name, _ in headers)
     if sized and env["REQUEST_METHOD"] == "HEAD":  # no body, but the GET's length, as Flask's server sends it
         _close(app_iter)
