@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
 from harness import REPO_DIR
@@ -173,6 +176,20 @@ def test_flask_return_values(function, case, status, ctype, body):
     if case == "response":
         assert response.headers["x-extra"] == "yes"
     assert counts(function, "function_failures_total", "GET") == before
+
+
+@pytest.mark.only("python")
+def test_concurrent_calls_each_read_their_own_request(function):
+    # The request global is per call: 8 calls at once, each pausing between two reads.
+    def call(n: int) -> str:
+        with httpx.Client(timeout=30) as client:
+            return client.get(f"{function.url}/?case=slow_echo&n={n}", headers={"x-n": str(n)}).text
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(call, range(8)))
+    assert answers == [f"{n} {n} {n}" for n in range(8)]
+    assert time.monotonic() - started < 2.0  # they overlapped (one after another: 2.4 s)
 
 
 @pytest.mark.only("python")

@@ -248,9 +248,14 @@ def test_cloud_event_not_an_event_and_not_post(serve):
 
 
 @pytest.mark.only("python")
-def test_cloud_event_needs_the_sdk(start_fails):
+@pytest.mark.parametrize("module, function, deps_set", [
+    ("sig_gcf_decorator", "hello_cloud_event", "flask"),       # Flask, no SDK
+    ("sig_gcf_async", "hello_async_cloudevent", None),         # aio, nothing installed (the shim)
+])
+def test_cloud_event_needs_the_sdk(start_fails, module, function, deps_set):
     # A CloudEvent function without the cloudevents SDK: one start-up line saying what to add.
-    exit = start_fails("sig_gcf_decorator", "hello_cloud_event", timeout=15, **deps("flask"))
+    start = deps(deps_set) if deps_set else {"env": GCF}
+    exit = start_fails(module, function, timeout=15, **start)
     assert exit.code == 1 and not exit.listened, exit.stderr
     lines = exit.error_lines()
     assert len(lines) == 1 and "add cloudevents" in lines[0] and "requirements.txt" in lines[0], exit.stderr

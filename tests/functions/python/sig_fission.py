@@ -1,5 +1,7 @@
 # FUNC_SIGNATURE=fission: main() reads Flask's request global; any Flask return value
 # (fission/environments python/server.py: the function is the Flask view, `userfunc()`).
+import time
+
 from flask import Response, abort, jsonify, request
 
 
@@ -26,6 +28,10 @@ def main():
             for n in range(3):
                 yield f"{n}\n"
         return Response(numbers(), mimetype="text/plain")
+    if case == "slow_echo":  # the request global read again after a pause: still this call's
+        first = request.args["n"]
+        time.sleep(0.3)
+        return f"{first} {request.args['n']} {request.headers['x-n']}"
     if case == "raise":
         raise RuntimeError("boom from sig_fission")
     return "plain\n"
