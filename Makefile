@@ -27,12 +27,15 @@ serve: $(VENV)/.installed
 serve-nodejs: runtimes/nodejs/node_modules/.installed $(NODE_BIN)/node_modules/.installed
 	PATH=$(call node_path,$(NODE_NEWEST)) node runtimes/nodejs --from-file runtimes/shared/examples/hello.js --handler hello.main --port $(PORT)
 
-# The Python test functions' own dependencies, one folder per set (tests/functions/python/deps/SET.txt):
-# what a function author's requirements.txt brings, kept apart because the sets must not mix.
-PY_DEPS_SETS := $(basename $(notdir $(wildcard tests/functions/python/deps/*.txt)))
+# The Python test functions' own dependencies, one folder per set that must not mix
+# (tests/functions/python/deps/SET.txt → .cache/function-deps/python-SET): pure-Python wheels (or
+# optional C speedups), so one folder serves every Python version; cases pass it as the function's
+# KUBELESS_INSTALL_VOLUME.
+FUNCTION_DEPS := $(patsubst tests/functions/python/deps/%.txt,.cache/function-deps/python-%/.installed,\
+	$(wildcard tests/functions/python/deps/*.txt))
 
 setup: $(VENV)/.installed runtimes/nodejs/node_modules/.installed tests/functions/nodejs/node_modules/.installed \
-	$(NODE_BIN)/node_modules/.installed $(PY_DEPS_SETS:%=.cache/function-deps/python-%/.installed)
+	$(NODE_BIN)/node_modules/.installed $(FUNCTION_DEPS)
 
 $(VENV)/.installed: constraints.txt runtimes/python/pyproject.toml tests/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,8 +44,6 @@ $(VENV)/.installed: constraints.txt runtimes/python/pyproject.toml tests/require
 	$(PY) -c 'import uvloop, httptools'  # the fast stack: without it the suite would test the fallback only
 	touch $@
 
-# Pure-Python wheels only, so one folder serves the venv's Python and the images' (the runtime puts
-# $$KUBELESS_INSTALL_VOLUME itself on sys.path).
 .cache/function-deps/python-%/.installed: tests/functions/python/deps/%.txt $(VENV)/.installed
 	rm -rf $(@D)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --only-binary :all: --target $(@D) -r $<

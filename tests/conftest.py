@@ -185,13 +185,14 @@ def serve(runtime: Runtime, launcher: Launcher, logs_root: Path, server_pool: Se
 def start_fails(runtime: Runtime, launcher: Launcher, logs_root: Path,
                 isolation: str | None) -> Callable[..., Exit]:
     """`start_fails(module, function, env=None, args=None, from_file=None, func_dir=None,
-    env_only=False)` → `Exit` of a runtime that must refuse to start."""
+    env_only=False, volumes=None)` → `Exit` of a runtime that must refuse to start."""
 
     def factory(module: str | None, function: str | None, env: Mapping[str, str] | None = None,
                 args: Sequence[str] | None = None, from_file: Path | str | None = None,
-                func_dir: Path | None = None, env_only: bool = False, timeout: float = 30.0) -> Exit:
+                func_dir: Path | None = None, env_only: bool = False, timeout: float = 30.0,
+                volumes: Mapping[str, Path] | None = None) -> Exit:
         launch = Launch(module, function, _with_isolation(env, isolation), tuple(args or ()),
-                        from_file, {}, func_dir, env_only)
+                        from_file, dict(volumes or {}), func_dir, env_only)
         return harness.run_to_exit(launcher, runtime, launch, _logdir(logs_root, runtime, launch),
                                    timeout)
 

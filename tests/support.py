@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from typing import Callable, TypeVar
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -59,6 +60,16 @@ def sample(samples: dict, name: str, **labels: str) -> float:
 
 def calls(server: Server, method: str) -> float:
     return sample(metrics(server), "function_calls_total", method=method)
+
+
+def counts(server: Server, name: str, method: str = "GET") -> float:
+    """A counter's value for one method, from a scrape of /metrics now."""
+    return sample(metrics(server), name, method=method)
+
+
+def new_id() -> str:
+    """An event id for a case to send (`event-id` header) and look for in logs."""
+    return f"evt-{uuid.uuid4().hex}"
 
 
 T = TypeVar("T")

@@ -17,13 +17,12 @@ a false `alive()`/`ready()` is `503` (func-python: 500).
 from __future__ import annotations
 
 import time
-import uuid
 
 import httpx
 import pytest
 
 from harness import REPO_DIR
-from support import TEXT_PLAIN, assert_error, content_type, metrics, sample
+from support import TEXT_PLAIN, assert_error, content_type, counts, new_id
 
 KNATIVE = {"FUNC_SIGNATURE": "knative"}
 JSON_UTF8 = "application/json; charset=utf-8"
@@ -31,14 +30,6 @@ JSON_UTF8 = "application/json; charset=utf-8"
 # from tests/functions/python/deps/knative.txt, mounted as the install phase's volume (CONTRACT §9).
 PY_DEPS = REPO_DIR / ".cache" / "function-deps" / "python-knative"
 PY_EVENTS = {"env": {**KNATIVE, "KUBELESS_INSTALL_VOLUME": "/deps"}, "volumes": {"/deps": PY_DEPS}}
-
-
-def new_id() -> str:
-    return f"evt-{uuid.uuid4().hex}"
-
-
-def counts(server, name: str, method: str) -> float:
-    return sample(metrics(server), name, method=method)
 
 
 def binary_event(event_id: str = "42") -> dict[str, str]:

@@ -17,13 +17,12 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
 from datetime import datetime, timezone
 
 import httpx
 import pytest
 
-from support import TIMEOUT_BODY, UUID4, assert_error, content_type, metrics, sample
+from support import TIMEOUT_BODY, UUID4, assert_error, content_type, metrics, new_id, sample
 
 LAMBDA = {"FUNC_SIGNATURE": "lambda"}
 LAMBDA_V1 = {"FUNC_SIGNATURE": "lambda-v1"}
@@ -35,10 +34,6 @@ ACCOUNT = "123456789012"
 JSON = "application/json"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(range(256))
 HELLO = {"message": "Hello, world!"}
-
-
-def new_id() -> str:
-    return f"evt-{uuid.uuid4().hex}"
 
 
 def echoed(response: httpx.Response) -> tuple[dict, str]:

@@ -20,21 +20,16 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
 
 import httpx
 import pytest
 
-from support import assert_error, content_type, metrics, sample
+from support import assert_error, content_type, counts, new_id
 
 OPENWHISK = {"FUNC_SIGNATURE": "openwhisk"}
 JSON = "application/json"
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 HTML = "<html><body><h3>hello</h3></body></html>"
-
-
-def new_id() -> str:
-    return f"evt-{uuid.uuid4().hex}"
 
 
 def mime(response: httpx.Response) -> str:
@@ -48,10 +43,6 @@ def args_of(response: httpx.Response) -> dict:
     assert response.status_code == 200, (response.status_code, response.text[:500])
     assert content_type(response) == JSON
     return response.json()
-
-
-def counts(server, name: str, method: str) -> float:
-    return sample(metrics(server), name, method=method)
 
 
 @pytest.fixture

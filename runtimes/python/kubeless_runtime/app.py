@@ -68,7 +68,7 @@ class FunctionApp:
     ) -> None:
         self.adapter = loaded.adapter  # FUNC_SIGNATURE's (signatures/); None: the contract's event and context
         # Called as function(event, context) either way: with a signature, as (invocation, None) (signatures.bind).
-        self.function = loaded.function if self.adapter is None else bind(loaded.function, loaded.is_async)
+        self.function = loaded.function if self.adapter is None else bind(loaded.function, loaded.is_async, self.adapter)
         self.is_async = loaded.is_async
         self.is_async_gen = loaded.is_async_gen
         self.invoker = invoker

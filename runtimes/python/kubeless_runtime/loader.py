@@ -55,7 +55,7 @@ def preload_runtime_modules() -> None:
     the function's folder is on sys.path.
     """
     from . import app, supervisor, worker  # noqa: F401 - starlette, bottle, prometheus-client, ...
-    from .signatures import aws_lambda, knative, lifecycle, openfaas, openwhisk  # noqa: F401 - and what the adapters import
+    from .signatures import aws_lambda, fission, gcf, gcf_aio, knative, lifecycle, openfaas, openwhisk  # noqa: F401 - and what the adapters import
     from .stack import detect
     import uvicorn.lifespan.off  # noqa: F401
 
@@ -140,6 +140,9 @@ def load_function(settings: Settings) -> LoadedFunction:
     if folder in sys.path:
         sys.path.remove(folder)
     sys.path.insert(0, folder)
+    from .signatures import before_import, import_error
+
+    before_import(settings)  # under gcf: the functions_framework shim, when the real package is absent
 
     is_package = os.path.basename(file) == "__init__.py"
     spec = importlib.util.spec_from_file_location(
@@ -153,6 +156,9 @@ def load_function(settings: Settings) -> LoadedFunction:
         spec.loader.exec_module(module)
     except BaseException as exc:  # a SystemExit or KeyboardInterrupt at import time is a load error too
         sys.modules.pop(name, None)
+        missing = import_error(settings, exc)  # gcf / fission without Flask: say what to add
+        if missing is not None:
+            raise LoadError(missing) from None
         summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
         raise LoadError(f"importing the module raised {summary}", details=user_traceback(exc)) from None
 

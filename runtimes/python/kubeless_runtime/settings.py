@@ -31,7 +31,7 @@ DEFAULT_HEADER_TIMEOUT = 10.0
 LOG_FORMATS = ("apache", "json")
 # FUNC_SIGNATURE (shared decisions 11): how the function is called and its result answered.
 # `kubeless` is the contract's own; the others are adapters in kubeless_runtime/signatures/.
-SIGNATURES = ("kubeless", "lambda", "lambda-v1", "openwhisk", "openfaas", "knative")
+SIGNATURES = ("kubeless", "lambda", "lambda-v1", "openwhisk", "openfaas", "knative", "gcf", "fission")
 
 # Upper bounds (shared decision 15): a value past these is a typo or a unit mistake, and some of them
 # break the runtime later in confusing ways (1e308 seconds overflows the event loop's clock).
@@ -47,7 +47,7 @@ MAX_INFLIGHT = 1_000_000
 USAGE = (
     "python -m kubeless_runtime --from-file PATH --handler MODULE.FUNCTION [--port N] [--host H] [--timeout S]"
     " [--isolation auto|call|worker] [--max-inflight N] [--log-format apache|json]"
-    " [--signature kubeless|lambda|lambda-v1|openwhisk|openfaas|knative]"
+    " [--signature kubeless|lambda|lambda-v1|openwhisk|openfaas|knative|gcf|fission]"
 )
 
 
@@ -145,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--signature", metavar="NAME",
-        help="kubeless, lambda, lambda-v1, openwhisk or openfaas (FUNC_SIGNATURE, default kubeless)",
+        help="kubeless, lambda, lambda-v1, openwhisk, openfaas, gcf or fission (FUNC_SIGNATURE, default kubeless)",
     )
     parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     return parser

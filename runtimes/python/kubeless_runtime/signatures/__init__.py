@@ -156,6 +156,18 @@ def _knative(settings: Any, function: Callable[..., Any]) -> Any:
     return KnativeAdapter(settings, function)
 
 
+def _gcf(settings: Any, function: Callable[..., Any]) -> Any:
+    from .gcf import adapter
+
+    return adapter(settings, function)
+
+
+def _fission(settings: Any, function: Callable[..., Any]) -> Any:
+    from .fission import FissionAdapter
+
+    return FissionAdapter(settings, function)
+
+
 # The registry: FUNC_SIGNATURE → the adapter's maker (settings.SIGNATURES lists the same names).
 REGISTRY: dict[str, Callable[[Any, Callable[..., Any]], Any]] = {
     "lambda": _lambda,
@@ -163,14 +175,43 @@ REGISTRY: dict[str, Callable[[Any, Callable[..., Any]], Any]] = {
     "openwhisk": _openwhisk,
     "openfaas": _openfaas,
     "knative": _knative,
+    "gcf": _gcf,
+    "fission": _fission,
 }
 
 
-def bind(function: Callable[..., Any], is_async: bool) -> Callable[..., Any]:
+def before_import(settings: Any) -> None:
+    """What a signature needs on sys.path before the function's module is imported (the loader calls
+    it once the function's folder and the install volume are there): under `gcf`, the
+    `functions_framework` shim when the real package is not installed, and the Flask app whose
+    `errorhandler` the module may use."""
+    if settings.signature == "gcf":
+        from .gcf import before_import as gcf_before_import
+
+        gcf_before_import(settings)
+
+
+def import_error(settings: Any, exc: BaseException) -> str | None:
+    """A start-up error line for an import that failed because the signature's framework is missing
+    (the function's own `import flask` under `gcf` / `fission`), or None."""
+    if settings.signature in ("gcf", "fission"):
+        from .flask_bridge import missing_flask
+
+        return missing_flask(settings.signature, exc)
+    return None
+
+
+def bind(function: Callable[..., Any], is_async: bool, adapter: Any = None) -> Callable[..., Any]:
     """The function as the runtime calls it under a signature: `(invocation, None)`, so the call paths
     (app.py, executor.py) are the contract's `function(event, context)` whatever the signature, and
     the default `kubeless` pays nothing for signatures. An `async def` stays a coroutine function, so
-    it still runs on the event loop; its frames are the runtime's and left out of tracebacks."""
+    it still runs on the event loop; its frames are the runtime's and left out of tracebacks.
+
+    An adapter with a `bind(function, is_async)` of its own calls the function its way (the Flask
+    signatures run it inside a Flask request)."""
+    own = getattr(adapter, "bind", None)
+    if own is not None:
+        return own(function, is_async)
     if is_async:
 
         async def call_async(invocation: Any, _: None) -> Any:

@@ -1,0 +1,3 @@
+# F-py-1: fission/environments python/tests/fixtures/hello.py (unchanged).
+def main():
+    return "Hello, world!\n"
