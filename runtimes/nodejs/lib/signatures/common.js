@@ -93,8 +93,29 @@ function headerIn(headers, name) {
   return undefined;
 }
 
+/**
+ * For adapters whose function answers on the response itself (gcf, fission): a promise that
+ * settles once, resolving with undefined when `res` is over (finished or closed), or through
+ * `onFailure(err, resolve, reject)` (default: rejects) when `run(failed)` reports a failure first.
+ */
+function untilResponseOver(res, run, onFailure = (err, resolve, reject) => reject(err)) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const once = (settle) => (value) => {
+      if (settled) return;
+      settled = true;
+      settle(value);
+    };
+    const over = once(() => resolve(undefined));
+    const failed = once((err) => onFailure(err, resolve, reject));
+    res.once('finish', over);
+    res.once('close', over);
+    run(failed);
+  });
+}
+
 module.exports = {
   TEXT, JSON_TYPE, JSON_CONTENT, FORM_CONTENT, Answer,
   splitUrl, bodyText, bodyOf, joinedHeaders, isThenable, isPlainObject, describeError, unsendable,
-  jsonText, describe, headerIn,
+  jsonText, describe, headerIn, untilResponseOver,
 };

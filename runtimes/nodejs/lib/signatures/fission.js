@@ -16,7 +16,7 @@
 const { Readable, pipeline } = require('node:stream');
 const { ETAGS } = require('../express');
 const { parserStack, BodyError } = require('./bodies');
-const { Answer, TEXT, isThenable, describe } = require('./common');
+const { Answer, TEXT, isThenable, describe, untilResponseOver } = require('./common');
 
 // server.js: app.use(express.urlencoded({extended: false}), express.json(), express.raw(),
 // express.text({type: 'text/*'})).
@@ -57,21 +57,8 @@ function wrap(fn) {
     res.setHeader('X-Powered-By', 'Express');
     res[ETAGS] = true;
     const context = { request: req, response: res };
-    return new Promise((resolve, reject) => {
-      let settled = false;
+    return untilResponseOver(res, (failed) => {
       let answered = false;
-      const over = () => {
-        if (settled) return;
-        settled = true;
-        resolve(undefined);
-      };
-      const failed = (err) => {
-        if (settled) return;
-        settled = true;
-        reject(err);
-      };
-      res.once('finish', over);
-      res.once('close', over);
       const callback = (status, body, headers) => {
         if (answered || !status) return;
         answered = true;

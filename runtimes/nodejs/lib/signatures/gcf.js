@@ -27,7 +27,7 @@ const { loadHandler } = require('../loader');
 const { LoadError } = require('../source');
 const { SHIMS } = require('./index');
 const { parserStack, BodyError } = require('./bodies');
-const { Answer, TEXT, isThenable, describeError } = require('./common');
+const { Answer, TEXT, isThenable, describeError, untilResponseOver } = require('./common');
 const { cloudEventHandler, CloudEventError } = require('./gcf-cloudevent');
 const { internalErrorBody } = require('../responses');
 
@@ -216,22 +216,12 @@ function wrap({ fn: userFunction, type }) {
       throw err;
     }
     prepare(req, parsed, eventId, context);
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const over = () => {
-        if (settled) return;
-        settled = true;
-        resolve(undefined);
-      };
-      const failed = (err) => {
-        if (settled) return;
-        settled = true;
-        // A response already started cannot become the 500: the runtime ends it (CONTRACT §5).
-        if (res.headersSent || res.writableEnded) reject(err instanceof CloudEventError ? err.cause : err);
-        else resolve(crash(res, err, eventId));
-      };
-      res.once('finish', over);
-      res.once('close', over);
+    // A response already started cannot become the 500: the runtime ends it (CONTRACT §5).
+    const onFailure = (err, resolve, reject) => {
+      if (res.headersSent || res.writableEnded) reject(err instanceof CloudEventError ? err.cause : err);
+      else resolve(crash(res, err, eventId));
+    };
+    return untilResponseOver(res, (failed) => {
       let result;
       try {
         result = fn(req, res);
@@ -246,7 +236,7 @@ function wrap({ fn: userFunction, type }) {
           failed(err);
         }
       }
-    });
+    }, onFailure);
   };
 }
 
