@@ -285,16 +285,11 @@ import pytest as _pytest
 
 from support import assert_error as _assert_error
 from support import content_type as _content_type
-from support import metrics as _metrics
-from support import sample as _sample
+from support import counts as _node_counts
 
 _NODE_FISSION = {"FUNC_SIGNATURE": "fission"}
 _NODE_HTML = "text/html; charset=utf-8"
 _NODE_JSON = "application/json; charset=utf-8"
-
-
-def _node_counts(server, name: str, method: str) -> float:
-    return _sample(_metrics(server), name, method=method)
 
 
 @_pytest.mark.smoke

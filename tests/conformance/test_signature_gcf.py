@@ -539,18 +539,13 @@ from harness import port_open as _port_open
 from support import TIMEOUT_BODY as _TIMEOUT_BODY
 from support import assert_error as _assert_error
 from support import content_type as _content_type
-from support import metrics as _metrics
-from support import sample as _sample
+from support import counts as _node_counts
 
 _NODE_GCF = {"FUNC_SIGNATURE": "gcf"}
 _NODE_FUNCTIONS = _TESTS_DIR / "functions" / "nodejs"
 _NODE_HTML = "text/html; charset=utf-8"
 _NODE_JSON = "application/json; charset=utf-8"
 _NODE_TEXT = "text/plain; charset=utf-8"
-
-
-def _node_counts(server, name: str, method: str) -> float:
-    return _sample(_metrics(server), name, method=method)
 
 
 def _node_alone(tmp_path, *names: str):
