@@ -69,7 +69,8 @@ test-unit: setup
 # Every runtime in `call` isolation and in `worker` isolation (CONTRACT §5): four runs side by side,
 # each printed when it ends (the suite mostly waits on timeouts and processes: the four together
 # keep about one core of two busy). Node.js runs on its oldest supported line in `call` isolation,
-# its newest in `worker` (the images run the whole suite on both, in the default isolation).
+# its newest in `worker` (the images run the suite on both, in the default isolation: the newest
+# whole, the oldest all but the foreign signatures).
 CONFORMANCE_RUNS := python-call python-worker nodejs-call nodejs-worker
 test-conformance: setup
 	$(MAKE) --no-print-directory -j4 --output-sync=target $(addprefix conformance-,$(CONFORMANCE_RUNS))

@@ -14,6 +14,7 @@ Markers: `cli_only` (skipped in container mode), `only("python")` / `only("nodej
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
@@ -127,9 +128,13 @@ class ServerPool:
         return server
 
     def close(self) -> None:
-        for server in self.servers.values():
-            server.stop(timeout=5)
+        # Side by side: each stop waits for its runtime's drain and exit (a container's removal
+        # too), about a second each, and a file may share a dozen servers.
+        servers = list(self.servers.values())
         self.servers.clear()
+        if servers:
+            with ThreadPoolExecutor(max_workers=len(servers)) as stopping:
+                list(stopping.map(lambda server: server.stop(timeout=5), servers))
 
 
 @pytest.fixture(scope="module")
