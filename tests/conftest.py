@@ -14,7 +14,6 @@ Markers: `cli_only` (skipped in container mode), `only("python")` / `only("nodej
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
@@ -128,13 +127,9 @@ class ServerPool:
         return server
 
     def close(self) -> None:
-        # Side by side: each stop waits for its runtime's drain and exit (a container's removal
-        # too), about a second each, and a file may share a dozen servers.
-        servers = list(self.servers.values())
+        for server in self.servers.values():
+            server.stop(timeout=5)
         self.servers.clear()
-        if servers:
-            with ThreadPoolExecutor(max_workers=len(servers)) as stopping:
-                list(stopping.map(lambda server: server.stop(timeout=5), servers))
 
 
 @pytest.fixture(scope="module")

@@ -64,15 +64,18 @@ def test_python_drain_of_a_def_call(serve):
     assert server.wait(5) == 0
 
 
-def test_idle_runtime_exits_at_once(serve):
+def test_idle_runtime_exits_at_once(serve, mode):
     server = serve("shutdown", "slow")
-    # An idle keep-alive connection must not hold the exit up.
+    # `podman kill` and `podman run --rm` take their own time to pass the signal on and to return
+    # (more while the other language's suite starts and removes containers side by side).
+    podman = 1.0 if mode == "container" else 0.0
+    # An idle keep-alive connection must not hold the exit up (it would until the drain's end).
     with httpx.Client(timeout=5) as client:
         assert client.post(server.url + "/", headers={"x-seconds": "0"}).status_code == 200
         start = time.monotonic()
         server.signal(signal.SIGTERM)
-        assert server.wait(3) == 0
-        assert time.monotonic() - start < 1.5
+        assert server.wait(3 + podman) == 0
+        assert time.monotonic() - start < 1.5 + podman
 
 
 def test_grace_period_bounds_a_long_call(serve):
