@@ -55,7 +55,13 @@ def run_to_exit(image: str, command: Sequence[str], env: Mapping[str, str] = {},
         args += ["-v", f"{host}:{target}"]
     for key, value in env.items():
         args += ["-e", f"{key}={value}"]
-    return podman(*args, image, *command, timeout=timeout, check=False)
+    result = podman(*args, image, *command, timeout=timeout, check=False)
+    if not result.stdout and not result.stderr:
+        # podman 4.3 can lose the whole output of a container that exits within milliseconds
+        # (seen once: the install phase's one-line error, exit 2, arrived as nothing). Every
+        # command run here prints something, so a run that printed nothing is run once more.
+        result = podman(*args, image, *command, timeout=timeout, check=False)
+    return result
 
 
 class Container:
