@@ -10,12 +10,18 @@
 
 const querystring = require('node:querystring');
 const typeis = require('type-is');
+const { Answer, TEXT } = require('../responses');
 
 /** A body the parsers refuse: answered `status` with `message` (one line). */
 class BodyError extends Error {
   constructor(status, message) {
     super(message);
     this.status = status;
+  }
+
+  /** The runtime's answer to it, for an adapter to return. */
+  answer() {
+    return new Answer(this.status, ['Content-Type', TEXT], this.message);
   }
 }
 

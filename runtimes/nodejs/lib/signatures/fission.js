@@ -16,7 +16,7 @@
 const { Readable, pipeline } = require('node:stream');
 const { ETAGS } = require('../express');
 const { parserStack, BodyError } = require('./bodies');
-const { Answer, TEXT, isThenable, describe, untilResponseOver } = require('./common');
+const { isThenable, describe, untilResponseOver } = require('./common');
 
 // server.js: app.use(express.urlencoded({extended: false}), express.json(), express.raw(),
 // express.text({type: 'text/*'})).
@@ -49,7 +49,7 @@ function wrap(fn) {
     try {
       parsed = parseBody(req);
     } catch (err) {
-      if (err instanceof BodyError) return new Answer(err.status, ['Content-Type', TEXT], err.message);
+      if (err instanceof BodyError) return err.answer();
       throw err;
     }
     req.body = parsed.body;

@@ -192,9 +192,11 @@ function crash(res, thrown, eventId) {
  * server.ts: an HTTP function's app answers /favicon.ico and /robots.txt (and below them: Express's
  * app.use matches a path prefix, case-insensitively) 404 with an empty body, without calling it.
  */
+const IGNORED_ROUTES = ['/favicon.ico', '/robots.txt'];
+
 function ignoredRoute(path) {
   const lower = path.toLowerCase();
-  return ['/favicon.ico', '/robots.txt'].some((route) => lower === route || lower.startsWith(`${route}/`));
+  return IGNORED_ROUTES.some((route) => lower === route || lower.startsWith(`${route}/`));
 }
 
 const NOT_FOUND = new Answer(404, null, '');
@@ -212,7 +214,7 @@ function wrap({ fn: userFunction, type }) {
     try {
       parsed = parseBody(req);
     } catch (err) {
-      if (err instanceof BodyError) return new Answer(err.status, ['Content-Type', TEXT], err.message);
+      if (err instanceof BodyError) return err.answer();
       throw err;
     }
     prepare(req, parsed, eventId, context);
